@@ -1,0 +1,93 @@
+# vmo — top-level build.  `make check` and `make demo` install what they
+# need (scripts/deps.sh), so both work on a fresh Debian 12 machine.
+
+SHELL := /bin/bash
+
+# The test VM's kernel (Debian's linux-image-amd64); override KDIR to
+# build the module against another kernel.
+KVER ?= $(shell scripts/kver.sh 2>/dev/null)
+KDIR ?= /lib/modules/$(KVER)/build
+
+O := build
+BIN := $(O)/bin
+KSRC := $(O)/ksrc
+
+CC := gcc
+CFLAGS := -O2 -g -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE \
+	-Iinclude -Ilib -Ipager
+TEST_CFLAGS := $(CFLAGS) -I$(KSRC)/tools/testing/selftests \
+	-Wno-unused-parameter
+LDFLAGS := -static -pthread
+
+LIB_SRC := lib/libvmo.c
+PAGER_SRC := pager/main.c pager/engine.c pager/maptable.c pager/log.c
+ENGINE_SRC := pager/engine.c pager/maptable.c pager/log.c
+HDRS := include/linux/vmo.h lib/libvmo.h $(wildcard pager/*.h)
+
+USER_BINS := $(BIN)/vmo-pager $(BIN)/vmo-demo $(BIN)/vmo_test \
+	$(BIN)/vmo_stress_test
+HOST_TESTS := $(BIN)/pager_host_test
+
+.PHONY: all deps modules user host-test vm-test check demo vm-shell \
+	lint bench clean
+
+all: modules user
+
+deps:
+	@scripts/deps.sh
+
+modules:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
+
+user: $(USER_BINS) $(HOST_TESTS)
+
+$(BIN)/vmo-pager: $(PAGER_SRC) $(HDRS) | $(BIN)
+	$(CC) $(CFLAGS) -o $@ $(PAGER_SRC) $(LDFLAGS) -luring
+
+$(BIN)/vmo-demo: scripts/vmo-demo.c $(LIB_SRC) $(HDRS) | $(BIN)
+	$(CC) $(CFLAGS) -o $@ scripts/vmo-demo.c $(LIB_SRC) $(LDFLAGS)
+
+$(BIN)/vmo_test: selftests/vmo_test.c $(LIB_SRC) $(HDRS) | $(BIN) $(KSRC)
+	$(CC) $(TEST_CFLAGS) -o $@ selftests/vmo_test.c $(LIB_SRC) $(LDFLAGS)
+
+$(BIN)/vmo_stress_test: selftests/vmo_stress_test.c $(LIB_SRC) $(HDRS) | $(BIN) $(KSRC)
+	$(CC) $(TEST_CFLAGS) -o $@ selftests/vmo_stress_test.c $(LIB_SRC) $(LDFLAGS)
+
+$(BIN)/pager_host_test: selftests/pager_host_test.c $(ENGINE_SRC) $(HDRS) | $(BIN) $(KSRC)
+	$(CC) $(TEST_CFLAGS) -o $@ selftests/pager_host_test.c $(ENGINE_SRC) $(LDFLAGS) -luring
+
+$(BIN):
+	mkdir -p $@
+
+# kselftest_harness.h and checkpatch.pl come from Debian's linux-source-6.1.
+$(KSRC):
+	scripts/ksrc.sh $(KSRC)
+
+host-test: $(HOST_TESTS)
+	scripts/check.sh host
+
+vm-test: modules user
+	scripts/check.sh vm
+
+# The whole suite: host tests, then every selftest in the test VM.
+# Ends with "N passed, N failed"; exits non-zero on any failure.
+check: deps
+	$(MAKE) all
+	scripts/check.sh all
+
+demo: deps
+	$(MAKE) all
+	scripts/vm-run.sh demo
+
+vm-shell: deps
+	$(MAKE) all
+	scripts/vm-run.sh shell
+
+lint: | $(KSRC)
+	$(KSRC)/scripts/checkpatch.pl --strict --no-tree --terse \
+		--ignore FILE_PATH_CHANGES,SPDX_LICENSE_TAG -f \
+		module/*.c module/*.h include/linux/vmo.h
+
+clean:
+	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean
+	rm -rf $(BIN) $(O)/vm
