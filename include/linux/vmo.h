@@ -16,6 +16,7 @@
 #ifndef _UAPI_LINUX_VMO_H
 #define _UAPI_LINUX_VMO_H
 
+#include <linux/const.h>
 #include <linux/types.h>
 #include <linux/ioctl.h>
 
@@ -24,10 +25,10 @@
 #define VMO_IOC_MAGIC		0xBE
 
 /* Features reported by VMO_IOC_HANDSHAKE. */
-#define VMO_FEATURE_ANON	(1ULL << 0)	/* demand-zero objects */
-#define VMO_FEATURE_CLIENT	(1ULL << 1)	/* clients hand over a uffd */
-#define VMO_FEATURE_PAGER	(1ULL << 2)	/* pager attach/events/lookup */
-#define VMO_FEATURE_PROC	(1ULL << 3)	/* /proc/vmo/{stats,objects} */
+#define VMO_FEATURE_ANON	_BITULL(0)	/* demand-zero objects */
+#define VMO_FEATURE_CLIENT	_BITULL(1)	/* clients hand over a uffd */
+#define VMO_FEATURE_PAGER	_BITULL(2)	/* pager attach/events/lookup */
+#define VMO_FEATURE_PROC	_BITULL(3)	/* /proc/vmo/{stats,objects} */
 
 /**
  * struct vmo_handshake - agree on the API version (first request)
@@ -53,11 +54,11 @@ struct vmo_handshake {
 #define VMO_KIND_SHADOW		3	/* reserved: copy-on-write over a parent */
 
 /* Flags of struct vmo_create. */
-#define VMO_CREATE_CLOEXEC	(1U << 0)	/* object fd gets O_CLOEXEC */
+#define VMO_CREATE_CLOEXEC	_BITUL(0)	/* object fd gets O_CLOEXEC */
 #define VMO_CREATE_FLAGS	VMO_CREATE_CLOEXEC
 
 /* Largest object: 1 TiB, far below what pgoff arithmetic could overflow. */
-#define VMO_MAX_SIZE		(1ULL << 40)
+#define VMO_MAX_SIZE		_BITULL(40)
 
 /**
  * struct vmo_create - create an object (VMO_IOC_CREATE)
@@ -179,8 +180,8 @@ struct vmo_pager_attach {
 #define VMO_EV_OBJ_GONE		4	/* an object was freed */
 
 /* Flags of struct vmo_event and struct vmo_lookup. */
-#define VMO_MAP_SHARED		(1U << 0)	/* MAP_SHARED (else private) */
-#define VMO_MAP_WRITE		(1U << 1)	/* mapped writable */
+#define VMO_MAP_SHARED		_BITUL(0)	/* MAP_SHARED (else private) */
+#define VMO_MAP_WRITE		_BITUL(1)	/* mapped writable */
 
 /**
  * struct vmo_event - one pager event (VMO_IOC_PAGER_EVENT)

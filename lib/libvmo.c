@@ -1,0 +1,395 @@
+// SPDX-License-Identifier: LGPL-2.1
+/*
+ * libvmo: open a session, create objects, map them with the fault path
+ * wired to the pager before the first access.
+ *
+ * Fork: the library does not enable UFFD_FEATURE_EVENT_FORK (the child's
+ * uffd would then be held by the pager alone, and its faults would fall
+ * back to the kernel if the pager died).  Instead a child re-attaches
+ * itself from a pthread_atfork() handler: new session, new uffd, every
+ * mapping re-registered and announced, before fork() returns in the child.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#include <linux/userfaultfd.h>
+
+#include "libvmo.h"
+
+#define VMO_UFFD_FEATURES (UFFD_FEATURE_MISSING_SHMEM | \
+			   UFFD_FEATURE_MINOR_SHMEM | \
+			   UFFD_FEATURE_EVENT_REMAP | \
+			   UFFD_FEATURE_EVENT_REMOVE | \
+			   UFFD_FEATURE_EVENT_UNMAP)
+
+struct vmo_lib_map {
+	uint64_t start;
+	uint64_t len;
+	int obj_fd;		/* our dup of the object fd, for fork */
+};
+
+struct vmo_lib {
+	int fd;
+	int uffd;
+	uint32_t api_version;
+	uint64_t features;
+	uint64_t client_id;
+	int fork_error;		/* a child's re-attach failed: -errno */
+	struct vmo_lib_map *maps;
+	size_t nr_maps, cap_maps;
+	struct vmo_lib *next;	/* vmo_libs */
+};
+
+static pthread_mutex_t vmo_libs_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct vmo_lib *vmo_libs;
+static pthread_once_t vmo_atfork_once = PTHREAD_ONCE_INIT;
+
+const char *vmo_strerror(int err)
+{
+	switch (-err) {
+	case 0:
+		return "success";
+	case ENOENT:
+		return "/dev/vmo not found: is vmo.ko loaded?";
+	case EBADFD:
+		return "session not ready: handshake first, or wrong role";
+	case EPROTONOSUPPORT:
+		return "the module does not speak this API version";
+	case EINVAL:
+		return "invalid argument: unknown flag, non-zero reserved field, unaligned or out-of-range value";
+	case EFBIG:
+		return "object size exceeds VMO_MAX_SIZE";
+	case EOPNOTSUPP:
+		return "object kind not supported by this module";
+	case EBUSY:
+		return "already attached (one client per session, one pager per system)";
+	case EPERM:
+		return "operation not permitted (the pager needs CAP_SYS_ADMIN)";
+	case ENOTTY:
+		return "not a vmo request for this fd";
+	case ESRCH:
+		return "client or its address space is gone";
+	}
+	return strerror(-err);
+}
+
+static int vmo_errno(void)
+{
+	return errno ? -errno : -EIO;
+}
+
+int vmo_session_fd(const struct vmo_lib *v)
+{
+	return v->fd;
+}
+
+uint32_t vmo_api_version(const struct vmo_lib *v)
+{
+	return v->api_version;
+}
+
+uint64_t vmo_features(const struct vmo_lib *v)
+{
+	return v->features;
+}
+
+uint64_t vmo_client_id(const struct vmo_lib *v)
+{
+	return v->client_id;
+}
+
+static int vmo_session_open(struct vmo_lib *v)
+{
+	const char *path = getenv("VMO_DEVICE");
+	struct vmo_handshake hs = { .api_version = VMO_API_VERSION };
+	int fd;
+
+	fd = open(path ? path : VMO_DEVICE_PATH, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return vmo_errno();
+	if (ioctl(fd, VMO_IOC_HANDSHAKE, &hs) < 0) {
+		int err = vmo_errno();
+
+		close(fd);
+		return err;
+	}
+	v->fd = fd;
+	v->api_version = hs.api_version;
+	v->features = hs.features;
+	return 0;
+}
+
+static void vmo_atfork_child(void);
+
+static void vmo_atfork_setup(void)
+{
+	pthread_atfork(NULL, NULL, vmo_atfork_child);
+}
+
+int vmo_open(struct vmo_lib **out)
+{
+	struct vmo_lib *v;
+	int err;
+
+	pthread_once(&vmo_atfork_once, vmo_atfork_setup);
+	v = calloc(1, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	v->uffd = -1;
+	err = vmo_session_open(v);
+	if (err) {
+		free(v);
+		return err;
+	}
+	pthread_mutex_lock(&vmo_libs_lock);
+	v->next = vmo_libs;
+	vmo_libs = v;
+	pthread_mutex_unlock(&vmo_libs_lock);
+	*out = v;
+	return 0;
+}
+
+void vmo_close(struct vmo_lib *v)
+{
+	struct vmo_lib **pp;
+
+	if (!v)
+		return;
+	pthread_mutex_lock(&vmo_libs_lock);
+	for (pp = &vmo_libs; *pp; pp = &(*pp)->next) {
+		if (*pp == v) {
+			*pp = v->next;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&vmo_libs_lock);
+	if (v->uffd >= 0)
+		close(v->uffd);
+	if (v->fd >= 0)
+		close(v->fd);
+	while (v->nr_maps)
+		close(v->maps[--v->nr_maps].obj_fd);
+	free(v->maps);
+	free(v);
+}
+
+int vmo_create(struct vmo_lib *v, struct vmo_create *req)
+{
+	int fd = ioctl(v->fd, VMO_IOC_CREATE, req);
+
+	return fd < 0 ? vmo_errno() : fd;
+}
+
+int vmo_create_anon(struct vmo_lib *v, uint64_t size, uint32_t flags,
+		    uint64_t *id)
+{
+	struct vmo_create req = {
+		.kind = VMO_KIND_ANON,
+		.flags = flags,
+		.size = size,
+	};
+	int fd = vmo_create(v, &req);
+
+	if (fd >= 0 && id)
+		*id = req.id;
+	return fd;
+}
+
+int vmo_info(int obj_fd, struct vmo_info *info)
+{
+	memset(info, 0, sizeof(*info));
+	return ioctl(obj_fd, VMO_OBJ_INFO, info) < 0 ? vmo_errno() : 0;
+}
+
+/* A userfaultfd through the syscall, else through /dev/userfaultfd. */
+static int vmo_uffd_new(void)
+{
+	int fd, dev;
+
+	fd = syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+	if (fd >= 0)
+		return fd;
+	if (errno != EPERM)
+		return vmo_errno();
+	dev = open("/dev/userfaultfd", O_RDWR | O_CLOEXEC);
+	if (dev < 0)
+		return -EPERM;
+	fd = ioctl(dev, USERFAULTFD_IOC_NEW, O_CLOEXEC | O_NONBLOCK);
+	close(dev);
+	return fd < 0 ? vmo_errno() : fd;
+}
+
+/* Makes the session a client: a new uffd, UFFDIO_API, CLIENT_ATTACH. */
+static int vmo_client_attach(struct vmo_lib *v)
+{
+	struct uffdio_api api = {
+		.api = UFFD_API,
+		.features = VMO_UFFD_FEATURES,
+	};
+	struct vmo_client_attach ca = {};
+	int uffd, err;
+
+	uffd = vmo_uffd_new();
+	if (uffd < 0)
+		return uffd;
+	if (ioctl(uffd, UFFDIO_API, &api) < 0)
+		goto fail;
+	ca.uffd = uffd;
+	if (ioctl(v->fd, VMO_IOC_CLIENT_ATTACH, &ca) < 0)
+		goto fail;
+	v->uffd = uffd;
+	v->client_id = ca.client_id;
+	return 0;
+fail:
+	err = vmo_errno();
+	close(uffd);
+	return err;
+}
+
+static int vmo_register(struct vmo_lib *v, int obj_fd, void *addr,
+			size_t len)
+{
+	struct uffdio_register reg = {
+		.range = { .start = (uintptr_t)addr, .len = len },
+		.mode = UFFDIO_REGISTER_MODE_MISSING |
+			UFFDIO_REGISTER_MODE_MINOR,
+	};
+	struct vmo_map_notify mn = {
+		.obj_fd = obj_fd,
+		.addr = (uintptr_t)addr,
+		.len = len,
+	};
+
+	if (ioctl(v->uffd, UFFDIO_REGISTER, &reg) < 0)
+		return vmo_errno();
+	if (ioctl(v->fd, VMO_IOC_MAP_NOTIFY, &mn) < 0) {
+		int err = vmo_errno();
+
+		ioctl(v->uffd, UFFDIO_UNREGISTER, &reg.range);
+		return err;
+	}
+	return 0;
+}
+
+static int vmo_maps_add(struct vmo_lib *v, void *addr, size_t len, int fd)
+{
+	if (v->nr_maps == v->cap_maps) {
+		size_t cap = v->cap_maps ? 2 * v->cap_maps : 8;
+		struct vmo_lib_map *m = realloc(v->maps, cap * sizeof(*m));
+
+		if (!m)
+			return -ENOMEM;
+		v->maps = m;
+		v->cap_maps = cap;
+	}
+	v->maps[v->nr_maps++] = (struct vmo_lib_map){
+		.start = (uintptr_t)addr, .len = len, .obj_fd = fd,
+	};
+	return 0;
+}
+
+int vmo_map(struct vmo_lib *v, int obj_fd, uint64_t offset, size_t len,
+	    int prot, int flags, void **addr)
+{
+	void *hint = (flags & MAP_FIXED) ? *addr : NULL;
+	void *p;
+	int err, dup_fd;
+
+	if (v->fork_error)
+		return v->fork_error;
+	if (v->uffd < 0) {
+		err = vmo_client_attach(v);
+		if (err)
+			return err;
+	}
+	p = mmap(hint, len, prot, flags, obj_fd, offset);
+	if (p == MAP_FAILED)
+		return vmo_errno();
+	err = vmo_register(v, obj_fd, p, len);
+	if (err)
+		goto unmap;
+	/* A child re-registers after fork even if the caller closed obj_fd. */
+	dup_fd = fcntl(obj_fd, F_DUPFD_CLOEXEC, 0);
+	if (dup_fd < 0) {
+		err = vmo_errno();
+		goto unmap;
+	}
+	err = vmo_maps_add(v, p, len, dup_fd);
+	if (err) {
+		close(dup_fd);
+		goto unmap;
+	}
+	*addr = p;
+	return 0;
+unmap:
+	munmap(p, len);
+	return err;
+}
+
+int vmo_unmap(struct vmo_lib *v, void *addr, size_t len)
+{
+	uint64_t start = (uintptr_t)addr;
+	size_t i;
+
+	if (munmap(addr, len) < 0)
+		return vmo_errno();
+	for (i = 0; i < v->nr_maps; i++) {
+		if (v->maps[i].start == start && v->maps[i].len == len) {
+			close(v->maps[i].obj_fd);
+			v->maps[i] = v->maps[--v->nr_maps];
+			break;
+		}
+	}
+	return 0;
+}
+
+/*
+ * In a fork child: the inherited session and uffd belong to the parent's
+ * client, and the child's copies of the mappings are not registered
+ * anywhere.  Give the child its own session and uffd for all of them.
+ */
+static int vmo_reattach(struct vmo_lib *v)
+{
+	size_t i;
+	int err;
+
+	close(v->fd);
+	if (v->uffd >= 0)
+		close(v->uffd);
+	v->fd = -1;
+	v->uffd = -1;
+	v->client_id = 0;
+	err = vmo_session_open(v);
+	if (err || !v->nr_maps)
+		return err;
+	err = vmo_client_attach(v);
+	for (i = 0; !err && i < v->nr_maps; i++)
+		err = vmo_register(v, v->maps[i].obj_fd,
+				   (void *)(uintptr_t)v->maps[i].start,
+				   v->maps[i].len);
+	return err;
+}
+
+static void vmo_atfork_child(void)
+{
+	struct vmo_lib *v;
+	int err;
+
+	/* The parent may have held the lock at fork: the child is alone. */
+	pthread_mutex_init(&vmo_libs_lock, NULL);
+	for (v = vmo_libs; v; v = v->next) {
+		err = vmo_reattach(v);
+		if (err) {
+			v->fork_error = err;
+			fprintf(stderr, "libvmo: re-attach after fork failed: %s\n",
+				vmo_strerror(err));
+		}
+	}
+}

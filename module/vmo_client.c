@@ -1,0 +1,362 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vmo: clients.
+ *
+ * A client is a process that handed its userfaultfd to the module.  The
+ * module keeps a reference on that uffd and gives the pager its own fd
+ * for it, so a pager that dies or restarts leaves the client's faults
+ * waiting for the next pager rather than falling back to the kernel's
+ * zero pages (which is what happens once the last uffd reference goes).
+ *
+ * A client ends when its session is closed and none of its address
+ * space is still registered with its uffd, or when its address space
+ * exits (an mmu notifier tells us), whichever comes first.  A process
+ * that closes its session while still using its mappings keeps being
+ * served.
+ */
+
+#include <linux/file.h>
+#include <linux/magic.h>
+#include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/sched/mm.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+
+#include "vmo_internal.h"
+
+static u64 vmo_next_client_id = 1;
+
+static void vmo_client_free_work(struct work_struct *work)
+{
+	struct vmo_client *c = container_of(work, struct vmo_client,
+					    free_work);
+
+	/* Waits for a ->release that may be running right now. */
+	mmu_notifier_unregister(&c->mn, c->mm);
+	mmdrop(c->mm);
+	fput(c->uffd);
+	kfree(c->gone_ev);
+	kfree(c);
+	/* Safe: module exit flushes vmo_wq before the code goes away. */
+	module_put(THIS_MODULE);
+}
+
+static void vmo_client_release_ref(struct kref *ref)
+{
+	struct vmo_client *c = container_of(ref, struct vmo_client, ref);
+
+	/*
+	 * The last put may come from the mmu notifier's ->release, inside
+	 * an SRCU read section where unregistering would deadlock.
+	 */
+	queue_work(vmo_wq, &c->free_work);
+}
+
+void vmo_client_put(struct vmo_client *c)
+{
+	kref_put(&c->ref, vmo_client_release_ref);
+}
+
+/* Returns a registered client with a reference, or NULL. */
+struct vmo_client *vmo_client_get_by_id(u64 id)
+{
+	struct vmo_client *c;
+
+	lockdep_assert_held(&vmo_lock);
+	list_for_each_entry(c, &vmo_clients, node) {
+		if (c->id == id) {
+			kref_get(&c->ref);
+			return c;
+		}
+	}
+	return NULL;
+}
+
+/*
+ * Takes @c out of the registry and tells the pager to let go of its
+ * uffd.  Idempotent; drops the registry's reference.
+ */
+static void vmo_client_end(struct vmo_client *c)
+{
+	mutex_lock(&vmo_lock);
+	if (c->ended) {
+		mutex_unlock(&vmo_lock);
+		return;
+	}
+	c->ended = true;
+	list_del_init(&c->node);
+	vmo_stats.clients--;
+	if (vmo_pager_attached()) {
+		vmo_pager_queue(c->gone_ev);
+		c->gone_ev = NULL;
+	}
+	mutex_unlock(&vmo_lock);
+
+	vmo_client_put(c);
+}
+
+/* The client's address space is being torn down. */
+static void vmo_client_mm_release(struct mmu_notifier *mn,
+				  struct mm_struct *mm)
+{
+	vmo_client_end(container_of(mn, struct vmo_client, mn));
+}
+
+static const struct mmu_notifier_ops vmo_client_mn_ops = {
+	.release = vmo_client_mm_release,
+};
+
+/* Is any VMA of the client's address space registered with its uffd? */
+static bool vmo_client_has_ranges(struct vmo_client *c)
+{
+	struct vm_area_struct *vma;
+	bool found = false;
+
+	if (!mmget_not_zero(c->mm))
+		return false;
+	mmap_read_lock(c->mm);
+	{
+		VMA_ITERATOR(vmi, c->mm, 0);
+
+		for_each_vma(vmi, vma) {
+			if ((void *)vma->vm_userfaultfd_ctx.ctx ==
+			    c->uffd->private_data) {
+				found = true;
+				break;
+			}
+		}
+	}
+	mmap_read_unlock(c->mm);
+	mmput(c->mm);
+	return found;
+}
+
+void vmo_session_client_release(struct vmo_session *s)
+{
+	struct vmo_client *c = s->client;
+
+	/* Still-registered ranges keep the client until its mm exits. */
+	if (!vmo_client_has_ranges(c))
+		vmo_client_end(c);
+	s->client = NULL;
+	vmo_client_put(c);
+}
+
+/* Module exit: no session is open, but clients may linger. */
+void vmo_clients_end_all(void)
+{
+	struct vmo_client *c;
+
+	for (;;) {
+		mutex_lock(&vmo_lock);
+		c = list_first_entry_or_null(&vmo_clients, struct vmo_client,
+					     node);
+		if (c)
+			kref_get(&c->ref);
+		mutex_unlock(&vmo_lock);
+		if (!c)
+			break;
+		vmo_client_end(c);
+		vmo_client_put(c);
+	}
+}
+
+/* A userfaultfd is an anonymous inode file named "[userfaultfd]". */
+static bool vmo_is_userfaultfd(struct file *file)
+{
+	return file_inode(file)->i_sb->s_magic == ANON_INODE_FS_MAGIC &&
+	       !strcmp(file->f_path.dentry->d_name.name, "[userfaultfd]");
+}
+
+static int vmo_client_attach_check(const struct vmo_client_attach *req)
+{
+	int i;
+
+	if (req->flags)
+		return -EINVAL;
+	for (i = 0; i < ARRAY_SIZE(req->reserved); i++)
+		if (req->reserved[i])
+			return -EINVAL;
+	return 0;
+}
+
+static struct vmo_client *vmo_client_alloc(struct file *uffd)
+{
+	struct vmo_client *c;
+
+	c = kzalloc(sizeof(*c), GFP_KERNEL);
+	if (!c)
+		return NULL;
+	c->gone_ev = kzalloc(sizeof(*c->gone_ev), GFP_KERNEL);
+	if (!c->gone_ev) {
+		kfree(c);
+		return NULL;
+	}
+	kref_init(&c->ref);	/* the registry's reference */
+	INIT_LIST_HEAD(&c->node);
+	INIT_WORK(&c->free_work, vmo_client_free_work);
+	c->mn.ops = &vmo_client_mn_ops;
+	c->uffd = uffd;
+	c->tgid = task_tgid_nr(current);
+	c->mm = current->mm;
+	return c;
+}
+
+long vmo_ioctl_client_attach(struct vmo_session *s, void __user *argp)
+{
+	struct vmo_client_attach req;
+	struct vmo_event ev = { .type = VMO_EV_CLIENT_NEW };
+	struct vmo_client *c;
+	struct file *uffd;
+	int ret;
+
+	if (copy_from_user(&req, argp, sizeof(req)))
+		return -EFAULT;
+	ret = vmo_client_attach_check(&req);
+	if (ret)
+		return ret;
+	if (!current->mm)
+		return -EINVAL;
+
+	uffd = fget(req.uffd);
+	if (!uffd)
+		return -EBADF;
+	if (!vmo_is_userfaultfd(uffd)) {
+		ret = -EINVAL;
+		goto put_uffd;
+	}
+
+	c = vmo_client_alloc(uffd);
+	if (!c) {
+		ret = -ENOMEM;
+		goto put_uffd;
+	}
+	mmgrab(c->mm);
+	ret = mmu_notifier_register(&c->mn, c->mm);
+	if (ret)
+		goto drop_mm;
+
+	mutex_lock(&vmo_lock);
+	if (s->role != VMO_ROLE_NONE) {
+		mutex_unlock(&vmo_lock);
+		ret = -EBUSY;
+		goto unregister;
+	}
+	c->id = vmo_next_client_id++;
+	ev.client_id = c->id;
+	ev.pid = c->tgid;
+	if (vmo_pager_attached() && !vmo_pager_queue_new(&ev)) {
+		mutex_unlock(&vmo_lock);
+		ret = -ENOMEM;
+		goto unregister;
+	}
+	__module_get(THIS_MODULE);	/* dropped by vmo_client_free_work */
+	list_add_tail(&c->node, &vmo_clients);
+	vmo_stats.clients++;
+	vmo_stats.clients_total++;
+	kref_get(&c->ref);		/* the session's reference */
+	s->client = c;
+	vmo_session_set_role(s, VMO_ROLE_CLIENT);
+	mutex_unlock(&vmo_lock);
+
+	req.client_id = c->id;
+	if (copy_to_user(argp, &req, sizeof(req)))
+		return -EFAULT;	/* attached all the same; close to undo */
+	return 0;
+
+unregister:
+	mmu_notifier_unregister(&c->mn, c->mm);
+drop_mm:
+	mmdrop(c->mm);
+	kfree(c->gone_ev);
+	kfree(c);
+put_uffd:
+	fput(uffd);
+	return ret;
+}
+
+static int vmo_map_notify_check(const struct vmo_map_notify *req)
+{
+	int i;
+
+	if (req->flags)
+		return -EINVAL;
+	for (i = 0; i < ARRAY_SIZE(req->reserved); i++)
+		if (req->reserved[i])
+			return -EINVAL;
+	if (!req->len || !PAGE_ALIGNED(req->addr) || !PAGE_ALIGNED(req->len))
+		return -EINVAL;
+	if (req->addr + req->len < req->addr)
+		return -EINVAL;
+	return 0;
+}
+
+/*
+ * Fills @ev from the VMA holding [addr, addr + len): it must map @obj
+ * and be registered with the client's uffd, or the pager could never see
+ * its faults.
+ */
+static int vmo_map_describe(struct vmo_client *c, struct vmo_object *obj,
+			    u64 addr, u64 len, struct vmo_event *ev)
+{
+	struct vm_area_struct *vma;
+	int ret = -EINVAL;
+
+	mmap_read_lock(c->mm);
+	vma = vma_lookup(c->mm, addr);
+	if (!vma || addr + len > vma->vm_end)
+		goto unlock;
+	if (vmo_object_from_store(vma->vm_file) != obj)
+		goto unlock;
+	if ((void *)vma->vm_userfaultfd_ctx.ctx != c->uffd->private_data)
+		goto unlock;
+
+	ev->type = VMO_EV_MAP;
+	ev->client_id = c->id;
+	ev->obj_id = obj->id;
+	ev->kind = obj->kind;
+	ev->addr = addr;
+	ev->len = len;
+	ev->pgoff = vma->vm_pgoff + ((addr - vma->vm_start) >> PAGE_SHIFT);
+	ev->obj_size = obj->size;
+	ev->flags = (vma->vm_flags & VM_SHARED ? VMO_MAP_SHARED : 0) |
+		    (vma->vm_flags & VM_WRITE ? VMO_MAP_WRITE : 0);
+	ret = 0;
+unlock:
+	mmap_read_unlock(c->mm);
+	return ret;
+}
+
+long vmo_ioctl_map_notify(struct vmo_session *s, void __user *argp)
+{
+	struct vmo_map_notify req;
+	struct vmo_event ev = {};
+	struct vmo_object *obj;
+	struct file *file;
+	int ret;
+
+	if (vmo_session_role(s) != VMO_ROLE_CLIENT)
+		return -EBADFD;
+	if (copy_from_user(&req, argp, sizeof(req)))
+		return -EFAULT;
+	ret = vmo_map_notify_check(&req);
+	if (ret)
+		return ret;
+	/* A forked child shares the session but not the address space. */
+	if (current->mm != s->client->mm)
+		return -EINVAL;
+
+	obj = vmo_object_fdget(req.obj_fd, &file);
+	if (IS_ERR(obj))
+		return PTR_ERR(obj);
+	ret = vmo_map_describe(s->client, obj, req.addr, req.len, &ev);
+	fput(file);
+	if (ret)
+		return ret;
+
+	mutex_lock(&vmo_lock);
+	vmo_pager_queue_new(&ev);	/* a hint: dropping it is harmless */
+	mutex_unlock(&vmo_lock);
+	return 0;
+}

@@ -1,0 +1,179 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * vmo: internal definitions shared by the module's files.
+ *
+ * Locking: one mutex, vmo_lock, protects the registries (objects,
+ * clients), the pager pointer, the pager's event queue and the pager's
+ * published counters.  Nothing on the page-fault path takes it: once an
+ * object is mapped, faults go from the VMA (a plain shmem VMA) straight
+ * to userfaultfd and the pager.
+ *
+ * Lock order: vmo_lock -> i_mmap_rwsem (statistics walk the stores).
+ * mmap_lock is never taken with vmo_lock held, and vmo_lock is never
+ * taken with mmap_lock held (the object mmap handler does not need it).
+ */
+#ifndef _VMO_INTERNAL_H
+#define _VMO_INTERNAL_H
+
+#include <linux/fs.h>
+#include <linux/kref.h>
+#include <linux/lockdep.h>
+#include <linux/list.h>
+#include <linux/mmu_notifier.h>
+#include <linux/mutex.h>
+#include <linux/types.h>
+#include <linux/wait.h>
+#include <linux/workqueue.h>
+#include <linux/vmo.h>
+
+#define VMO_NAME "vmo"
+
+/* Events other than a client's arrival and departure may be dropped. */
+#define VMO_MAX_QUEUED_EVENTS	4096
+
+extern struct mutex vmo_lock;
+
+/**
+ * struct vmo_object - a VM object
+ * @id: unique id, never reused while the module is loaded.
+ * @kind: VMO_KIND_*.
+ * @flags: creation flags.
+ * @size: size in bytes, page aligned.
+ * @store: the shmem file holding the object's resident pages.  The
+ *	object lives exactly as long as its store: object fds and VMAs
+ *	hold references on the store, and the store's release frees the
+ *	object.  The object holds no reference of its own on the store.
+ * @node: entry in vmo_objects, under vmo_lock.
+ */
+struct vmo_object {
+	u64 id;
+	u32 kind;
+	u32 flags;
+	u64 size;
+	struct file *store;
+	struct list_head node;
+};
+
+/**
+ * struct vmo_client - a process whose mappings the pager serves
+ * @id: unique id.
+ * @tgid: the process that attached.
+ * @ref: references: one while registered (dropped when the client ends),
+ *	one from the session, and temporary ones from pager requests.
+ * @uffd: the client's userfaultfd (counted reference).
+ * @mm: the client's address space (mmgrab'ed).
+ * @mn: notifier telling us when @mm exits.
+ * @node: entry in vmo_clients while registered, under vmo_lock.
+ * @ended: the client has left the registry (under vmo_lock).
+ * @gone_ev: preallocated CLIENT_GONE event, so a departing client can
+ *	always tell the pager to close its uffd.
+ * @free_work: final teardown, outside any SRCU read section.
+ */
+struct vmo_client {
+	u64 id;
+	pid_t tgid;
+	struct kref ref;
+	struct file *uffd;
+	struct mm_struct *mm;
+	struct mmu_notifier mn;
+	struct list_head node;
+	bool ended;
+	struct vmo_event_node *gone_ev;
+	struct work_struct free_work;
+};
+
+enum vmo_role {
+	VMO_ROLE_NONE,
+	VMO_ROLE_CLIENT,
+	VMO_ROLE_PAGER,
+};
+
+/**
+ * struct vmo_session - state of one open /dev/vmo file
+ * @handshaken: VMO_IOC_HANDSHAKE succeeded.
+ * @role: what the session became; changes once, under vmo_lock.
+ * @client: the client, when @role is VMO_ROLE_CLIENT (one reference).
+ * @wq: poll wait queue, when @role is VMO_ROLE_PAGER.
+ */
+struct vmo_session {
+	bool handshaken;
+	enum vmo_role role;
+	struct vmo_client *client;
+	wait_queue_head_t wq;
+};
+
+/*
+ * A session's role is set once, under vmo_lock, after the state it
+ * guards (s->client); ioctls read it without the lock.
+ */
+static inline enum vmo_role vmo_session_role(struct vmo_session *s)
+{
+	/* Pairs with the release in vmo_session_set_role(). */
+	return smp_load_acquire(&s->role);
+}
+
+static inline void vmo_session_set_role(struct vmo_session *s,
+					enum vmo_role role)
+{
+	lockdep_assert_held(&vmo_lock);
+	/* Publishes s->client before the role: see vmo_session_role(). */
+	smp_store_release(&s->role, role);
+}
+
+/* A queued pager event. */
+struct vmo_event_node {
+	struct list_head node;
+	struct vmo_event ev;
+};
+
+/* Global counters shown in /proc/vmo/stats, under vmo_lock. */
+struct vmo_stats {
+	u64 objects_created;
+	u64 objects_freed;
+	u64 clients_total;
+	u64 clients;
+	u64 events_queued;
+	u64 events_dropped;
+	u64 pager_attaches;
+};
+
+extern struct list_head vmo_objects;
+extern struct list_head vmo_clients;
+extern struct vmo_stats vmo_stats;
+extern struct workqueue_struct *vmo_wq;
+
+/* vmo_object.c */
+int vmo_object_init(void);
+long vmo_ioctl_create(struct vmo_session *s, void __user *argp);
+struct vmo_object *vmo_object_from_store(struct file *file);
+struct vmo_object *vmo_object_fdget(unsigned int fd, struct file **filep);
+unsigned long vmo_object_mappings(struct vmo_object *obj);
+unsigned long vmo_object_resident(struct vmo_object *obj);
+const char *vmo_kind_name(u32 kind);
+
+/* vmo_client.c */
+long vmo_ioctl_client_attach(struct vmo_session *s, void __user *argp);
+long vmo_ioctl_map_notify(struct vmo_session *s, void __user *argp);
+void vmo_session_client_release(struct vmo_session *s);
+struct vmo_client *vmo_client_get_by_id(u64 id);
+void vmo_client_put(struct vmo_client *c);
+void vmo_clients_end_all(void);
+
+/* vmo_pager.c */
+long vmo_ioctl_pager_attach(struct vmo_session *s, void __user *argp);
+long vmo_ioctl_pager_event(struct vmo_session *s, void __user *argp);
+long vmo_ioctl_pager_lookup(struct vmo_session *s, void __user *argp);
+long vmo_ioctl_pager_stats(struct vmo_session *s, void __user *argp);
+__poll_t vmo_pager_poll(struct vmo_session *s, struct file *file,
+			struct poll_table_struct *pt);
+void vmo_session_pager_release(struct vmo_session *s);
+bool vmo_pager_attached(void);
+void vmo_pager_queue(struct vmo_event_node *en);
+bool vmo_pager_queue_new(const struct vmo_event *ev);
+void vmo_pager_show(struct seq_file *m);
+
+/* vmo_proc.c */
+int vmo_proc_init(void);
+void vmo_proc_exit(void);
+
+#endif /* _VMO_INTERNAL_H */

@@ -1,0 +1,382 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vmo: objects and their stores.
+ *
+ * An object's pages live in its store, a shmem file private to the
+ * module.  Mapping an object fd turns the VMA into a plain shmem VMA on
+ * the store, which userfaultfd accepts in MISSING and MINOR modes; the
+ * module is then off the fault path.
+ *
+ * The store's file_operations are shmem's own plus a release hook (and
+ * our module as owner), so the object is freed exactly when the last
+ * object fd and the last mapping are gone.
+ */
+
+#include <linux/anon_inodes.h>
+#include <linux/file.h>
+#include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/rbtree.h>
+#include <linux/sched.h>
+#include <linux/shmem_fs.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+
+#include "vmo_internal.h"
+
+/* shmem's own file_operations, captured at init from a probe store. */
+static const struct file_operations *vmo_shmem_fops __ro_after_init;
+static const struct file_operations vmo_store_fops;
+static const struct file_operations vmo_obj_fops;
+static u64 vmo_next_obj_id = 1;
+
+const char *vmo_kind_name(u32 kind)
+{
+	switch (kind) {
+	case VMO_KIND_ANON:
+		return "anon";
+	case VMO_KIND_FILE:
+		return "file";
+	case VMO_KIND_SHADOW:
+		return "shadow";
+	}
+	return "unknown";
+}
+
+/* Returns the object whose store @file is, or NULL. */
+struct vmo_object *vmo_object_from_store(struct file *file)
+{
+	if (!file || file->f_op != &vmo_store_fops)
+		return NULL;
+	return file->private_data;
+}
+
+/*
+ * Returns the object of object fd @fd with a reference on its fd's file
+ * in *@filep (fput() it), or an ERR_PTR: EBADF for a bad fd, EINVAL for
+ * an fd that is not a vmo object.
+ */
+struct vmo_object *vmo_object_fdget(unsigned int fd, struct file **filep)
+{
+	struct file *file = fget(fd);
+
+	if (!file)
+		return ERR_PTR(-EBADF);
+	if (file->f_op != &vmo_obj_fops) {
+		fput(file);
+		return ERR_PTR(-EINVAL);
+	}
+	*filep = file;
+	return file->private_data;
+}
+
+/* Number of VMAs, in all processes, mapping the object's store. */
+unsigned long vmo_object_mappings(struct vmo_object *obj)
+{
+	struct address_space *mapping = obj->store->f_mapping;
+	unsigned long nr = 0;
+	struct rb_node *n;
+
+	i_mmap_lock_read(mapping);
+	for (n = rb_first_cached(&mapping->i_mmap); n; n = rb_next(n))
+		nr++;
+	i_mmap_unlock_read(mapping);
+	return nr;
+}
+
+unsigned long vmo_object_resident(struct vmo_object *obj)
+{
+	return READ_ONCE(obj->store->f_mapping->nrpages);
+}
+
+/*
+ * Last reference on the store is gone: no object fd and no mapping is
+ * left, so the object goes too.  The VFS drops our module reference
+ * (vmo_store_fops.owner) after this returns.
+ */
+static int vmo_store_release(struct inode *inode, struct file *file)
+{
+	struct vmo_object *obj = file->private_data;
+	struct vmo_event ev = {
+		.type = VMO_EV_OBJ_GONE,
+		.obj_id = obj->id,
+		.kind = obj->kind,
+	};
+
+	mutex_lock(&vmo_lock);
+	list_del(&obj->node);
+	vmo_stats.objects_freed++;
+	vmo_pager_queue_new(&ev);
+	mutex_unlock(&vmo_lock);
+
+	kfree(obj);
+	return 0;
+}
+
+/*
+ * A store keeps every shmem behaviour: its operations forward to shmem's
+ * (the VMA's vm_ops stay shmem's own, which userfaultfd requires); only
+ * the release is ours.
+ */
+static int vmo_store_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	return vmo_shmem_fops->mmap(file, vma);
+}
+
+static unsigned long vmo_store_get_unmapped_area(struct file *file,
+						 unsigned long addr,
+						 unsigned long len,
+						 unsigned long pgoff,
+						 unsigned long flags)
+{
+	return vmo_shmem_fops->get_unmapped_area(file, addr, len, pgoff,
+						 flags);
+}
+
+static loff_t vmo_store_llseek(struct file *file, loff_t offset, int whence)
+{
+	return vmo_shmem_fops->llseek(file, offset, whence);
+}
+
+static ssize_t vmo_store_read_iter(struct kiocb *iocb, struct iov_iter *to)
+{
+	return vmo_shmem_fops->read_iter(iocb, to);
+}
+
+static ssize_t vmo_store_write_iter(struct kiocb *iocb, struct iov_iter *from)
+{
+	return vmo_shmem_fops->write_iter(iocb, from);
+}
+
+static long vmo_store_fallocate(struct file *file, int mode, loff_t offset,
+				loff_t len)
+{
+	return vmo_shmem_fops->fallocate(file, mode, offset, len);
+}
+
+static const struct file_operations vmo_store_fops = {
+	.owner			= THIS_MODULE,
+	.release		= vmo_store_release,
+	.mmap			= vmo_store_mmap,
+	.get_unmapped_area	= vmo_store_get_unmapped_area,
+	.llseek			= vmo_store_llseek,
+	.read_iter		= vmo_store_read_iter,
+	.write_iter		= vmo_store_write_iter,
+	.fsync			= noop_fsync,
+	.fallocate		= vmo_store_fallocate,
+};
+
+static int vmo_obj_release(struct inode *inode, struct file *file)
+{
+	struct vmo_object *obj = file->private_data;
+
+	/* The object fd's reference on the store; may free @obj. */
+	fput(obj->store);
+	return 0;
+}
+
+static int vmo_obj_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	struct vmo_object *obj = file->private_data;
+	unsigned long obj_pages = obj->size >> PAGE_SHIFT;
+
+	/* Unlike a file, an object does not grow: refuse what lies past it. */
+	if (vma->vm_pgoff >= obj_pages ||
+	    vma_pages(vma) > obj_pages - vma->vm_pgoff)
+		return -EINVAL;
+
+	/* The VMA becomes a shmem VMA on the store (it holds its own ref). */
+	vma_set_file(vma, obj->store);
+	return call_mmap(obj->store, vma);
+}
+
+static void vmo_object_fill_info(struct vmo_object *obj, struct vmo_info *info)
+{
+	memset(info, 0, sizeof(*info));
+	info->id = obj->id;
+	info->kind = obj->kind;
+	info->flags = obj->flags;
+	info->size = obj->size;
+	info->resident_pages = vmo_object_resident(obj);
+	info->refs = file_count(obj->store);
+	info->mappings = vmo_object_mappings(obj);
+}
+
+static long vmo_obj_ioctl(struct file *file, unsigned int cmd,
+			  unsigned long arg)
+{
+	struct vmo_object *obj = file->private_data;
+	struct vmo_info info;
+
+	switch (cmd) {
+	case VMO_OBJ_INFO:
+		vmo_object_fill_info(obj, &info);
+		if (copy_to_user((void __user *)arg, &info, sizeof(info)))
+			return -EFAULT;
+		return 0;
+	}
+	return -ENOTTY;
+}
+
+static const struct file_operations vmo_obj_fops = {
+	.owner		= THIS_MODULE,
+	.release	= vmo_obj_release,
+	.mmap		= vmo_obj_mmap,
+	.unlocked_ioctl	= vmo_obj_ioctl,
+	.compat_ioctl	= compat_ptr_ioctl,
+	.llseek		= noop_llseek,
+};
+
+static int vmo_create_check(const struct vmo_create *req)
+{
+	int i;
+
+	if (req->flags & ~VMO_CREATE_FLAGS)
+		return -EINVAL;
+	if (req->pad)
+		return -EINVAL;
+	for (i = 0; i < ARRAY_SIZE(req->reserved); i++)
+		if (req->reserved[i])
+			return -EINVAL;
+	switch (req->kind) {
+	case VMO_KIND_ANON:
+		break;
+	case VMO_KIND_FILE:
+	case VMO_KIND_SHADOW:
+		return -EOPNOTSUPP;
+	default:
+		return -EINVAL;
+	}
+	if (req->offset || req->src_fd)
+		return -EINVAL;
+	if (!req->size || !PAGE_ALIGNED(req->size))
+		return -EINVAL;
+	if (req->size > VMO_MAX_SIZE)
+		return -EFBIG;
+	return 0;
+}
+
+/* Makes the store of a new object; the returned file holds one ref. */
+static struct file *vmo_store_create(struct vmo_object *obj)
+{
+	char name[32];
+	struct file *store;
+
+	snprintf(name, sizeof(name), "vmo-%llu", obj->id);
+	/* VM_NORESERVE: pages are committed as they are faulted in. */
+	store = shmem_file_setup(name, obj->size, VM_NORESERVE);
+	if (IS_ERR(store))
+		return store;
+
+	/*
+	 * Not yet visible to anyone: the f_op swap cannot race.  __fput()
+	 * drops the module reference taken here after vmo_store_release().
+	 */
+	__module_get(THIS_MODULE);
+	fops_put(store->f_op);
+	store->f_op = &vmo_store_fops;
+	store->private_data = obj;
+	return store;
+}
+
+long vmo_ioctl_create(struct vmo_session *s, void __user *argp)
+{
+	struct vmo_create req;
+	struct vmo_object *obj;
+	struct file *file;
+	int fd, ret;
+
+	if (copy_from_user(&req, argp, sizeof(req)))
+		return -EFAULT;
+	ret = vmo_create_check(&req);
+	if (ret)
+		return ret;
+
+	obj = kzalloc(sizeof(*obj), GFP_KERNEL);
+	if (!obj)
+		return -ENOMEM;
+	obj->kind = req.kind;
+	obj->flags = req.flags;
+	obj->size = req.size;
+	INIT_LIST_HEAD(&obj->node);
+
+	mutex_lock(&vmo_lock);
+	obj->id = vmo_next_obj_id++;
+	mutex_unlock(&vmo_lock);
+
+	obj->store = vmo_store_create(obj);
+	if (IS_ERR(obj->store)) {
+		ret = PTR_ERR(obj->store);
+		kfree(obj);
+		return ret;
+	}
+
+	/* From here on the store's release unlists and frees the object. */
+	mutex_lock(&vmo_lock);
+	list_add_tail(&obj->node, &vmo_objects);
+	vmo_stats.objects_created++;
+	mutex_unlock(&vmo_lock);
+
+	fd = get_unused_fd_flags(O_RDWR |
+				 (req.flags & VMO_CREATE_CLOEXEC ? O_CLOEXEC : 0));
+	if (fd < 0) {
+		ret = fd;
+		goto put_store;
+	}
+
+	/* The object fd takes over the store reference. */
+	file = anon_inode_getfile("[vmo]", &vmo_obj_fops, obj, O_RDWR);
+	if (IS_ERR(file)) {
+		ret = PTR_ERR(file);
+		goto put_fd;
+	}
+
+	req.id = obj->id;
+	req.fd = fd;
+	req.pad2 = 0;
+	if (copy_to_user(argp, &req, sizeof(req))) {
+		ret = -EFAULT;
+		goto put_file;
+	}
+	fd_install(fd, file);
+	return fd;
+
+put_file:
+	/* Its release drops the store reference, freeing the object. */
+	fput(file);
+	put_unused_fd(fd);
+	return ret;
+put_fd:
+	put_unused_fd(fd);
+put_store:
+	fput(obj->store);
+	return ret;
+}
+
+/*
+ * Captures shmem's file_operations from a throwaway store, for the
+ * stores' forwarders.
+ */
+int vmo_object_init(void)
+{
+	const struct file_operations *fops;
+	struct file *probe;
+
+	probe = shmem_file_setup("vmo-probe", PAGE_SIZE, VM_NORESERVE);
+	if (IS_ERR(probe))
+		return PTR_ERR(probe);
+	fops = probe->f_op;
+	fput(probe);
+
+	/* Without these a store would not be a working shmem file. */
+	if (!fops->mmap || !fops->get_unmapped_area || !fops->llseek ||
+	    !fops->read_iter || !fops->write_iter || !fops->fallocate) {
+		pr_err("vmo: shmem lacks file operations (CONFIG_TMPFS off?)\n");
+		return -EOPNOTSUPP;
+	}
+	/* A shmem release of its own would be skipped by ours. */
+	if (WARN_ON_ONCE(fops->release))
+		return -EOPNOTSUPP;
+	vmo_shmem_fops = fops;
+	return 0;
+}

@@ -1,0 +1,399 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vmo: the pager's side of the protocol.
+ *
+ * One session at a time may be the pager.  It reads events (a client
+ * arrived, with its uffd installed in the pager; a client left; a client
+ * mapped an object; an object went), asks which object is mapped at a
+ * client's address, and publishes its counters for /proc/vmo/stats.
+ */
+
+#include <linux/capability.h>
+#include <linux/file.h>
+#include <linux/mm.h>
+#include <linux/poll.h>
+#include <linux/sched/mm.h>
+#include <linux/seq_file.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+
+#include "vmo_internal.h"
+
+/**
+ * struct vmo_pager - the attached pager, under vmo_lock
+ * @session: its session (for the poll wait queue).
+ * @tgid: its process.
+ * @events: queued struct vmo_event_node.
+ * @nr_events: length of @events.
+ */
+struct vmo_pager {
+	struct vmo_session *session;
+	pid_t tgid;
+	struct list_head events;
+	unsigned int nr_events;
+};
+
+static struct vmo_pager *vmo_pager;
+/* Latest counters the pager published; kept after it detaches. */
+static struct vmo_pager_stats vmo_pstats;
+
+static const char * const vmo_pstat_names[VMO_PSTAT_NR] = {
+	[VMO_PSTAT_FAULTS_MISSING]	= "faults_missing",
+	[VMO_PSTAT_FAULTS_MINOR]	= "faults_minor",
+	[VMO_PSTAT_PAGES_ZEROED]	= "pages_zeroed",
+	[VMO_PSTAT_PAGES_CONTINUED]	= "pages_continued",
+	[VMO_PSTAT_RACES]		= "races",
+	[VMO_PSTAT_WAKES]		= "wakes",
+	[VMO_PSTAT_ERRORS]		= "errors",
+	[VMO_PSTAT_EV_UNMAP]		= "events_unmap",
+	[VMO_PSTAT_EV_REMAP]		= "events_remap",
+	[VMO_PSTAT_EV_REMOVE]		= "events_remove",
+	[VMO_PSTAT_EV_FORK]		= "events_fork",
+	[VMO_PSTAT_CLIENTS]		= "clients",
+	[VMO_PSTAT_CLIENTS_TOTAL]	= "clients_total",
+	[VMO_PSTAT_LOOKUPS]		= "lookups",
+};
+
+bool vmo_pager_attached(void)
+{
+	lockdep_assert_held(&vmo_lock);
+	return vmo_pager;
+}
+
+/* Queues @en for the pager; the pager must be attached. */
+void vmo_pager_queue(struct vmo_event_node *en)
+{
+	lockdep_assert_held(&vmo_lock);
+	list_add_tail(&en->node, &vmo_pager->events);
+	vmo_pager->nr_events++;
+	vmo_stats.events_queued++;
+	wake_up_interruptible(&vmo_pager->session->wq);
+}
+
+/*
+ * Queues a copy of @ev if a pager is attached.  Returns false if it was
+ * dropped (no memory or a full queue): the caller decides whether that
+ * matters.  With no pager there is nobody to tell, which is not a drop.
+ */
+bool vmo_pager_queue_new(const struct vmo_event *ev)
+{
+	struct vmo_event_node *en;
+
+	lockdep_assert_held(&vmo_lock);
+	if (!vmo_pager)
+		return true;
+	if (ev->type != VMO_EV_CLIENT_NEW &&
+	    vmo_pager->nr_events >= VMO_MAX_QUEUED_EVENTS)
+		goto drop;
+	en = kzalloc(sizeof(*en), GFP_KERNEL);
+	if (!en)
+		goto drop;
+	en->ev = *ev;
+	vmo_pager_queue(en);
+	return true;
+drop:
+	vmo_stats.events_dropped++;
+	return false;
+}
+
+static void vmo_pager_free(struct vmo_pager *p)
+{
+	struct vmo_event_node *en, *tmp;
+
+	list_for_each_entry_safe(en, tmp, &p->events, node)
+		kfree(en);
+	kfree(p);
+}
+
+/* Queues CLIENT_NEW for every live client, for a pager just attached. */
+static int vmo_pager_announce_clients(struct vmo_pager *p)
+{
+	struct vmo_client *c;
+	struct vmo_event_node *en;
+
+	lockdep_assert_held(&vmo_lock);
+	list_for_each_entry(c, &vmo_clients, node) {
+		en = kzalloc(sizeof(*en), GFP_KERNEL);
+		if (!en)
+			return -ENOMEM;
+		en->ev.type = VMO_EV_CLIENT_NEW;
+		en->ev.client_id = c->id;
+		en->ev.pid = c->tgid;
+		list_add_tail(&en->node, &p->events);
+		p->nr_events++;
+	}
+	return 0;
+}
+
+static int vmo_pager_attach_check(const struct vmo_pager_attach *req)
+{
+	int i;
+
+	if (req->flags || req->pad)
+		return -EINVAL;
+	for (i = 0; i < ARRAY_SIZE(req->reserved); i++)
+		if (req->reserved[i])
+			return -EINVAL;
+	return 0;
+}
+
+long vmo_ioctl_pager_attach(struct vmo_session *s, void __user *argp)
+{
+	struct vmo_pager_attach req;
+	struct vmo_pager *p;
+	int ret;
+
+	if (copy_from_user(&req, argp, sizeof(req)))
+		return -EFAULT;
+	ret = vmo_pager_attach_check(&req);
+	if (ret)
+		return ret;
+	if (!capable(CAP_SYS_ADMIN))
+		return -EPERM;
+
+	p = kzalloc(sizeof(*p), GFP_KERNEL);
+	if (!p)
+		return -ENOMEM;
+	INIT_LIST_HEAD(&p->events);
+	p->session = s;
+	p->tgid = task_tgid_nr(current);
+
+	mutex_lock(&vmo_lock);
+	if (s->role != VMO_ROLE_NONE || vmo_pager) {
+		ret = -EBUSY;
+		goto unlock;
+	}
+	ret = vmo_pager_announce_clients(p);
+	if (ret)
+		goto unlock;
+	vmo_pager = p;
+	vmo_stats.pager_attaches++;
+	memset(&vmo_pstats, 0, sizeof(vmo_pstats));
+	vmo_session_set_role(s, VMO_ROLE_PAGER);
+	mutex_unlock(&vmo_lock);
+	return 0;
+
+unlock:
+	mutex_unlock(&vmo_lock);
+	vmo_pager_free(p);
+	return ret;
+}
+
+void vmo_session_pager_release(struct vmo_session *s)
+{
+	struct vmo_pager *p;
+
+	mutex_lock(&vmo_lock);
+	p = vmo_pager;
+	if (!WARN_ON_ONCE(!p || p->session != s))
+		vmo_pager = NULL;
+	else
+		p = NULL;
+	mutex_unlock(&vmo_lock);
+	if (p)
+		vmo_pager_free(p);
+}
+
+__poll_t vmo_pager_poll(struct vmo_session *s, struct file *file,
+			struct poll_table_struct *pt)
+{
+	__poll_t mask = 0;
+
+	poll_wait(file, &s->wq, pt);
+	mutex_lock(&vmo_lock);
+	if (vmo_pager && vmo_pager->session == s &&
+	    !list_empty(&vmo_pager->events))
+		mask = EPOLLIN | EPOLLRDNORM;
+	mutex_unlock(&vmo_lock);
+	return mask;
+}
+
+static struct vmo_event_node *vmo_pager_dequeue(void)
+{
+	struct vmo_event_node *en;
+
+	lockdep_assert_held(&vmo_lock);
+	en = list_first_entry_or_null(&vmo_pager->events,
+				      struct vmo_event_node, node);
+	if (en) {
+		list_del(&en->node);
+		vmo_pager->nr_events--;
+	}
+	return en;
+}
+
+static void vmo_pager_requeue(struct vmo_event_node *en)
+{
+	mutex_lock(&vmo_lock);
+	if (vmo_pager) {
+		list_add(&en->node, &vmo_pager->events);
+		vmo_pager->nr_events++;
+		en = NULL;
+	}
+	mutex_unlock(&vmo_lock);
+	kfree(en);
+}
+
+/*
+ * Delivers a CLIENT_NEW: installs a new fd for the client's uffd in the
+ * pager.  Returns 0 with nothing to deliver if the client has ended
+ * meanwhile (its CLIENT_GONE follows or was never needed).
+ */
+static int vmo_pager_deliver_client(struct vmo_event_node *en,
+				    void __user *argp)
+{
+	struct vmo_client *c;
+	struct file *uffd = NULL;
+	int fd;
+
+	mutex_lock(&vmo_lock);
+	c = vmo_client_get_by_id(en->ev.client_id);
+	if (c)
+		uffd = get_file(c->uffd);
+	mutex_unlock(&vmo_lock);
+	if (!c)
+		return -ENOENT;
+	vmo_client_put(c);
+
+	fd = get_unused_fd_flags(O_CLOEXEC);
+	if (fd < 0) {
+		fput(uffd);
+		return fd;
+	}
+	en->ev.uffd = fd;
+	if (copy_to_user(argp, &en->ev, sizeof(en->ev))) {
+		put_unused_fd(fd);
+		fput(uffd);
+		return -EFAULT;
+	}
+	fd_install(fd, uffd);
+	return 0;
+}
+
+long vmo_ioctl_pager_event(struct vmo_session *s, void __user *argp)
+{
+	struct vmo_event_node *en;
+	int ret;
+
+	if (vmo_session_role(s) != VMO_ROLE_PAGER)
+		return -EBADFD;
+
+	for (;;) {
+		mutex_lock(&vmo_lock);
+		en = vmo_pager_dequeue();
+		mutex_unlock(&vmo_lock);
+		if (!en)
+			return -EAGAIN;
+		if (en->ev.type != VMO_EV_CLIENT_NEW) {
+			ret = copy_to_user(argp, &en->ev, sizeof(en->ev)) ?
+			      -EFAULT : 0;
+			break;
+		}
+		ret = vmo_pager_deliver_client(en, argp);
+		if (ret != -ENOENT)
+			break;
+		kfree(en);	/* client already gone: next event */
+	}
+	if (ret) {
+		/* Not delivered: keep it for the next call. */
+		vmo_pager_requeue(en);
+		return ret;
+	}
+	kfree(en);
+	return 0;
+}
+
+/* Fills @req from the VMA of @c's address space holding req->addr. */
+static int vmo_lookup_vma(struct vmo_client *c, struct vmo_lookup *req)
+{
+	struct vm_area_struct *vma;
+	struct vmo_object *obj;
+	int ret = -ENOENT;
+
+	if (!mmget_not_zero(c->mm))
+		return -ESRCH;
+	mmap_read_lock(c->mm);
+	vma = vma_lookup(c->mm, req->addr);
+	obj = vma ? vmo_object_from_store(vma->vm_file) : NULL;
+	if (obj) {
+		req->obj_id = obj->id;
+		req->kind = obj->kind;
+		req->flags = (vma->vm_flags & VM_SHARED ? VMO_MAP_SHARED : 0) |
+			     (vma->vm_flags & VM_WRITE ? VMO_MAP_WRITE : 0);
+		req->start = vma->vm_start;
+		req->end = vma->vm_end;
+		req->pgoff = vma->vm_pgoff;
+		req->obj_size = obj->size;
+		ret = 0;
+	}
+	mmap_read_unlock(c->mm);
+	mmput(c->mm);
+	return ret;
+}
+
+long vmo_ioctl_pager_lookup(struct vmo_session *s, void __user *argp)
+{
+	struct vmo_lookup req;
+	struct vmo_client *c;
+	int i, ret;
+
+	if (vmo_session_role(s) != VMO_ROLE_PAGER)
+		return -EBADFD;
+	if (copy_from_user(&req, argp, sizeof(req)))
+		return -EFAULT;
+	for (i = 0; i < ARRAY_SIZE(req.reserved); i++)
+		if (req.reserved[i])
+			return -EINVAL;
+
+	mutex_lock(&vmo_lock);
+	c = vmo_client_get_by_id(req.client_id);
+	mutex_unlock(&vmo_lock);
+	if (!c)
+		return -ESRCH;
+	ret = vmo_lookup_vma(c, &req);
+	vmo_client_put(c);
+	if (ret)
+		return ret;
+	if (copy_to_user(argp, &req, sizeof(req)))
+		return -EFAULT;
+	return 0;
+}
+
+long vmo_ioctl_pager_stats(struct vmo_session *s, void __user *argp)
+{
+	struct vmo_pager_stats *st;
+	int i, ret = 0;
+
+	if (vmo_session_role(s) != VMO_ROLE_PAGER)
+		return -EBADFD;
+	st = memdup_user(argp, sizeof(*st));
+	if (IS_ERR(st))
+		return PTR_ERR(st);
+	for (i = VMO_PSTAT_NR; i < VMO_PSTAT_SLOTS; i++) {
+		if (st->counters[i]) {
+			ret = -EINVAL;
+			goto free;
+		}
+	}
+	mutex_lock(&vmo_lock);
+	vmo_pstats = *st;
+	mutex_unlock(&vmo_lock);
+free:
+	kfree(st);
+	return ret;
+}
+
+/* The pager's lines of /proc/vmo/stats. */
+void vmo_pager_show(struct seq_file *m)
+{
+	int i;
+
+	lockdep_assert_held(&vmo_lock);
+	seq_printf(m, "pager_attached %d\n", vmo_pager ? 1 : 0);
+	seq_printf(m, "pager_pid %d\n", vmo_pager ? vmo_pager->tgid : 0);
+	seq_printf(m, "pager_events_pending %u\n",
+		   vmo_pager ? vmo_pager->nr_events : 0);
+	for (i = 0; i < VMO_PSTAT_NR; i++)
+		seq_printf(m, "pager_%s %llu\n", vmo_pstat_names[i],
+			   vmo_pstats.counters[i]);
+}

@@ -1,0 +1,73 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vmo: /proc/vmo/stats and /proc/vmo/objects.
+ */
+
+#include <linux/fs.h>
+#include <linux/proc_fs.h>
+#include <linux/seq_file.h>
+
+#include "vmo_internal.h"
+
+static struct proc_dir_entry *vmo_proc_dir;
+
+static int vmo_stats_show(struct seq_file *m, void *v)
+{
+	struct vmo_object *obj;
+	unsigned long nr = 0, mappings = 0, pages = 0;
+
+	mutex_lock(&vmo_lock);
+	list_for_each_entry(obj, &vmo_objects, node) {
+		nr++;
+		mappings += vmo_object_mappings(obj);
+		pages += vmo_object_resident(obj);
+	}
+	seq_printf(m, "objects %lu\n", nr);
+	seq_printf(m, "objects_created %llu\n", vmo_stats.objects_created);
+	seq_printf(m, "objects_freed %llu\n", vmo_stats.objects_freed);
+	seq_printf(m, "mappings %lu\n", mappings);
+	seq_printf(m, "store_pages %lu\n", pages);
+	seq_printf(m, "clients %llu\n", vmo_stats.clients);
+	seq_printf(m, "clients_total %llu\n", vmo_stats.clients_total);
+	seq_printf(m, "events_queued %llu\n", vmo_stats.events_queued);
+	seq_printf(m, "events_dropped %llu\n", vmo_stats.events_dropped);
+	seq_printf(m, "pager_attaches %llu\n", vmo_stats.pager_attaches);
+	vmo_pager_show(m);
+	mutex_unlock(&vmo_lock);
+	return 0;
+}
+
+static int vmo_objects_show(struct seq_file *m, void *v)
+{
+	struct vmo_object *obj;
+
+	seq_puts(m, "id kind size resident refs mappings\n");
+	mutex_lock(&vmo_lock);
+	list_for_each_entry(obj, &vmo_objects, node) {
+		seq_printf(m, "%llu %s %llu %lu %ld %lu\n", obj->id,
+			   vmo_kind_name(obj->kind), obj->size,
+			   vmo_object_resident(obj), file_count(obj->store),
+			   vmo_object_mappings(obj));
+	}
+	mutex_unlock(&vmo_lock);
+	return 0;
+}
+
+int vmo_proc_init(void)
+{
+	vmo_proc_dir = proc_mkdir("vmo", NULL);
+	if (!vmo_proc_dir)
+		return -ENOMEM;
+	if (!proc_create_single("stats", 0444, vmo_proc_dir, vmo_stats_show) ||
+	    !proc_create_single("objects", 0444, vmo_proc_dir,
+				vmo_objects_show)) {
+		proc_remove(vmo_proc_dir);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+void vmo_proc_exit(void)
+{
+	proc_remove(vmo_proc_dir);
+}
