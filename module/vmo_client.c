@@ -27,34 +27,46 @@
 
 static u64 vmo_next_client_id = 1;
 
-static void vmo_client_free_work(struct work_struct *work)
+/*
+ * Final teardown.  Callers hold a module reference of their own (a
+ * session's or the work queue's, flushed at module exit), so the
+ * module_put() here cannot pull the code from under them.
+ */
+static void vmo_client_free(struct vmo_client *c)
 {
-	struct vmo_client *c = container_of(work, struct vmo_client,
-					    free_work);
-
 	/* Waits for a ->release that may be running right now. */
 	mmu_notifier_unregister(&c->mn, c->mm);
 	mmdrop(c->mm);
 	fput(c->uffd);
 	kfree(c->gone_ev);
 	kfree(c);
-	/* Safe: module exit flushes vmo_wq before the code goes away. */
 	module_put(THIS_MODULE);
+}
+
+static void vmo_client_free_work(struct work_struct *work)
+{
+	vmo_client_free(container_of(work, struct vmo_client, free_work));
 }
 
 static void vmo_client_release_ref(struct kref *ref)
 {
+	vmo_client_free(container_of(ref, struct vmo_client, ref));
+}
+
+/*
+ * The last put from the mmu notifier's ->release runs inside an SRCU
+ * read section, where unregistering would deadlock: defer it.
+ */
+static void vmo_client_release_ref_deferred(struct kref *ref)
+{
 	struct vmo_client *c = container_of(ref, struct vmo_client, ref);
 
-	/*
-	 * The last put may come from the mmu notifier's ->release, inside
-	 * an SRCU read section where unregistering would deadlock.
-	 */
 	queue_work(vmo_wq, &c->free_work);
 }
 
 void vmo_client_put(struct vmo_client *c)
 {
+	might_sleep();
 	kref_put(&c->ref, vmo_client_release_ref);
 }
 
@@ -75,14 +87,15 @@ struct vmo_client *vmo_client_get_by_id(u64 id)
 
 /*
  * Takes @c out of the registry and tells the pager to let go of its
- * uffd.  Idempotent; drops the registry's reference.
+ * uffd.  Returns true the first time, when the caller must drop the
+ * registry's reference.
  */
-static void vmo_client_end(struct vmo_client *c)
+static bool vmo_client_end(struct vmo_client *c)
 {
 	mutex_lock(&vmo_lock);
 	if (c->ended) {
 		mutex_unlock(&vmo_lock);
-		return;
+		return false;
 	}
 	c->ended = true;
 	list_del_init(&c->node);
@@ -92,15 +105,17 @@ static void vmo_client_end(struct vmo_client *c)
 		c->gone_ev = NULL;
 	}
 	mutex_unlock(&vmo_lock);
-
-	vmo_client_put(c);
+	return true;
 }
 
 /* The client's address space is being torn down. */
 static void vmo_client_mm_release(struct mmu_notifier *mn,
 				  struct mm_struct *mm)
 {
-	vmo_client_end(container_of(mn, struct vmo_client, mn));
+	struct vmo_client *c = container_of(mn, struct vmo_client, mn);
+
+	if (vmo_client_end(c))
+		kref_put(&c->ref, vmo_client_release_ref_deferred);
 }
 
 static const struct mmu_notifier_ops vmo_client_mn_ops = {
@@ -137,29 +152,10 @@ void vmo_session_client_release(struct vmo_session *s)
 	struct vmo_client *c = s->client;
 
 	/* Still-registered ranges keep the client until its mm exits. */
-	if (!vmo_client_has_ranges(c))
-		vmo_client_end(c);
+	if (!vmo_client_has_ranges(c) && vmo_client_end(c))
+		vmo_client_put(c);
 	s->client = NULL;
 	vmo_client_put(c);
-}
-
-/* Module exit: no session is open, but clients may linger. */
-void vmo_clients_end_all(void)
-{
-	struct vmo_client *c;
-
-	for (;;) {
-		mutex_lock(&vmo_lock);
-		c = list_first_entry_or_null(&vmo_clients, struct vmo_client,
-					     node);
-		if (c)
-			kref_get(&c->ref);
-		mutex_unlock(&vmo_lock);
-		if (!c)
-			break;
-		vmo_client_end(c);
-		vmo_client_put(c);
-	}
 }
 
 /* A userfaultfd is an anonymous inode file named "[userfaultfd]". */
@@ -266,6 +262,8 @@ long vmo_ioctl_client_attach(struct vmo_session *s, void __user *argp)
 	return 0;
 
 unregister:
+	/* Never registered: the ->release that unregister runs must no-op. */
+	c->ended = true;
 	mmu_notifier_unregister(&c->mn, c->mm);
 drop_mm:
 	mmdrop(c->mm);

@@ -157,7 +157,6 @@ long vmo_ioctl_map_notify(struct vmo_session *s, void __user *argp);
 void vmo_session_client_release(struct vmo_session *s);
 struct vmo_client *vmo_client_get_by_id(u64 id);
 void vmo_client_put(struct vmo_client *c);
-void vmo_clients_end_all(void);
 
 /* vmo_pager.c */
 long vmo_ioctl_pager_attach(struct vmo_session *s, void __user *argp);

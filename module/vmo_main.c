@@ -184,12 +184,12 @@ static void __exit vmo_exit(void)
 	/*
 	 * Every session, object fd, store and client holds a module
 	 * reference, so nothing is left; the flush waits for the tail of
-	 * the last client's teardown, which dropped the last reference.
+	 * the last client's deferred teardown, which dropped the last one.
 	 */
-	vmo_clients_end_all();
 	destroy_workqueue(vmo_wq);
 	mmu_notifier_synchronize();
 	WARN_ON_ONCE(!list_empty(&vmo_objects));
+	WARN_ON_ONCE(!list_empty(&vmo_clients));
 }
 
 module_init(vmo_init);

@@ -1,0 +1,212 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vmo lifecycle selftests: the pager going away and coming back, and
+ * module unload.  These stop and restart the system's pager and reload
+ * vmo.ko, so they run in the test VM only, as root, with $VMO_KO and
+ * $VMO_PAGER naming the module and the pager.  Every test leaves the
+ * module loaded and a pager attached, whatever happens.
+ */
+#include <pthread.h>
+#include <sys/syscall.h>
+
+#include "vmo_util.h"
+#include "kselftest_harness.h"
+
+static const char *env_or(const char *name, const char *def)
+{
+	const char *v = getenv(name);
+
+	return v && *v ? v : def;
+}
+
+static bool module_loaded(void)
+{
+	return access("/proc/vmo/stats", F_OK) == 0;
+}
+
+static int load_module(void)
+{
+	int fd = open(env_or("VMO_KO", "/vmo.ko"), O_RDONLY | O_CLOEXEC);
+	int ret;
+
+	if (fd < 0)
+		return -errno;
+	ret = syscall(SYS_finit_module, fd, "", 0);
+	close(fd);
+	return ret ? -errno : 0;
+}
+
+static int unload_module(void)
+{
+	return syscall(SYS_delete_module, "vmo", O_NONBLOCK) ? -errno : 0;
+}
+
+/* Polls /proc/vmo/stats until pager_attached is @want. */
+static bool wait_pager(int want)
+{
+	int i;
+
+	for (i = 0; i < 1000; i++) {
+		if (vmo_util_stat("pager_attached") == want)
+			return true;
+		vmo_util_sleep_ms(10);
+	}
+	return false;
+}
+
+static bool stop_pager(void)
+{
+	long long pid = vmo_util_stat("pager_pid");
+
+	if (pid <= 0)
+		return true;
+	if (kill(pid, SIGTERM))
+		return false;
+	return wait_pager(0);
+}
+
+static bool start_pager(void)
+{
+	pid_t pid;
+	int fd;
+
+	if (vmo_util_stat("pager_attached") == 1)
+		return true;
+	pid = fork();
+	if (pid < 0)
+		return false;
+	if (!pid) {
+		/* Detached, logging where the VM init collects the log. */
+		setsid();
+		fd = open("/tmp/pager.log", O_WRONLY | O_APPEND | O_CREAT,
+			  0644);
+		if (fd >= 0)
+			dup2(fd, 2);
+		execl(env_or("VMO_PAGER", "/bin/vmo-pager"), "vmo-pager",
+		      (char *)NULL);
+		_exit(127);
+	}
+	return wait_pager(1);
+}
+
+/* Whatever a test did, leave the module loaded and a pager attached. */
+static void restore(void)
+{
+	if (!module_loaded())
+		load_module();
+	start_pager();
+}
+
+struct toucher {
+	volatile unsigned char *p;
+	unsigned char seen;
+	volatile int done;
+};
+
+static void *touch_main(void *arg)
+{
+	struct toucher *t = arg;
+
+	t->seen = t->p[0];
+	t->done = 1;
+	return NULL;
+}
+
+TEST(pager_restart_serves_waiting_fault)
+{
+	struct toucher t = {};
+	struct vmo_lib *v;
+	unsigned char *p;
+	pthread_t th;
+	int fd;
+
+	ASSERT_EQ(0, vmo_open(&v));
+	fd = vmo_create_anon(v, 4 * PAGE, 0, NULL);
+	ASSERT_GE(fd, 0);
+	ASSERT_EQ(0, vmo_map(v, fd, 0, 4 * PAGE, PROT_READ | PROT_WRITE,
+			     MAP_SHARED, (void **)&p));
+	p[PAGE] = 0x61;
+
+	ASSERT_TRUE(stop_pager());
+	/* With no pager the fault waits: never a silent kernel zero page. */
+	t.p = p + 2 * PAGE;
+	ASSERT_EQ(0, pthread_create(&th, NULL, touch_main, &t));
+	vmo_util_sleep_ms(300);
+	EXPECT_EQ(0, t.done);
+
+	ASSERT_TRUE(start_pager());
+	ASSERT_EQ(0, pthread_join(th, NULL));
+	EXPECT_EQ(1, t.done);
+	EXPECT_EQ(0, t.seen);
+	EXPECT_EQ(0x61, p[PAGE]);
+	p[3 * PAGE] = 0x62;
+	EXPECT_EQ(0x62, p[3 * PAGE]);
+	vmo_unmap(v, p, 4 * PAGE);
+	close(fd);
+	vmo_close(v);
+	restore();
+}
+
+TEST(rmmod_refused_while_in_use)
+{
+	struct vmo_lib *v;
+	unsigned char *p;
+	int fd;
+
+	ASSERT_TRUE(stop_pager());
+	if (unload_module() == 0) {
+		/* Nothing else held it: the clean half already passed. */
+		ASSERT_EQ(0, load_module());
+	}
+
+	/* An open session pins the module. */
+	ASSERT_EQ(0, vmo_open(&v));
+	EXPECT_EQ(-EWOULDBLOCK, unload_module());
+	fd = vmo_create_anon(v, PAGE, 0, NULL);
+	ASSERT_GE(fd, 0);
+	vmo_close(v);
+	/* So does an object fd... */
+	EXPECT_EQ(-EWOULDBLOCK, unload_module());
+	p = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	close(fd);
+	/* ...and a mapping whose fd is closed. */
+	EXPECT_EQ(-EWOULDBLOCK, unload_module());
+	munmap(p, PAGE);
+	/* munmap's fput completes on return to user space. */
+	EXPECT_EQ(0, unload_module());
+	EXPECT_FALSE(module_loaded());
+	ASSERT_EQ(0, load_module());
+	EXPECT_TRUE(module_loaded());
+	restore();
+	EXPECT_EQ(1, vmo_util_stat("pager_attached"));
+}
+
+TEST(rmmod_clean_after_use)
+{
+	struct vmo_lib *v;
+	unsigned char *p;
+	int fd, i;
+
+	/* Exercise objects, a client and the pager, then unload. */
+	ASSERT_TRUE(start_pager());
+	ASSERT_EQ(0, vmo_open(&v));
+	fd = vmo_create_anon(v, 16 * PAGE, 0, NULL);
+	ASSERT_GE(fd, 0);
+	ASSERT_EQ(0, vmo_map(v, fd, 0, 16 * PAGE, PROT_READ | PROT_WRITE,
+			     MAP_SHARED, (void **)&p));
+	for (i = 0; i < 16; i++)
+		p[i * PAGE] = 1;
+	vmo_unmap(v, p, 16 * PAGE);
+	close(fd);
+	vmo_close(v);
+	ASSERT_TRUE(stop_pager());
+	EXPECT_EQ(0, vmo_util_stat("objects"));
+	EXPECT_EQ(0, vmo_util_stat("clients"));
+	EXPECT_EQ(0, unload_module());
+	ASSERT_EQ(0, load_module());
+	restore();
+	EXPECT_EQ(1, vmo_util_stat("pager_attached"));
+}
+
+TEST_HARNESS_MAIN

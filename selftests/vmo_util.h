@@ -1,0 +1,151 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Helpers shared by the vmo selftests (header-only: each test is one
+ * static binary).
+ */
+#ifndef VMO_UTIL_H
+#define VMO_UTIL_H
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "libvmo.h"
+
+#define PAGE 4096UL
+
+/* A session that did the handshake, or -errno. */
+static inline int vmo_util_session(void)
+{
+	struct vmo_handshake hs = { .api_version = VMO_API_VERSION };
+	int fd = open(VMO_DEVICE_PATH, O_RDWR | O_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	if (ioctl(fd, VMO_IOC_HANDSHAKE, &hs) < 0) {
+		int err = -errno;
+
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
+/* ioctl() returning the result or -errno. */
+static inline long vmo_util_ioctl(int fd, unsigned long cmd, void *arg)
+{
+	long ret = ioctl(fd, cmd, arg);
+
+	return ret < 0 ? -errno : ret;
+}
+
+static inline long vmo_util_create(int fd, uint64_t size)
+{
+	struct vmo_create c = { .kind = VMO_KIND_ANON, .size = size,
+				.flags = VMO_CREATE_CLOEXEC };
+
+	return vmo_util_ioctl(fd, VMO_IOC_CREATE, &c);
+}
+
+/* Value of "name value" in /proc/vmo/stats, or -1. */
+static inline long long vmo_util_stat(const char *name)
+{
+	char line[256], key[128];
+	long long val, ret = -1;
+	FILE *f = fopen("/proc/vmo/stats", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%127s %lld", key, &val) == 2 &&
+		    !strcmp(key, name)) {
+			ret = val;
+			break;
+		}
+	}
+	fclose(f);
+	return ret;
+}
+
+/* The /proc/vmo/objects row of object @id, or false if none. */
+static inline bool vmo_util_object_row(uint64_t id, unsigned long long *size,
+				       unsigned long long *resident,
+				       long long *refs,
+				       unsigned long long *mappings)
+{
+	char line[256], kind[32];
+	unsigned long long rid, sz, res, maps;
+	long long r;
+	bool found = false;
+	FILE *f = fopen("/proc/vmo/objects", "r");
+
+	if (!f)
+		return false;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%llu %31s %llu %llu %lld %llu", &rid, kind,
+			   &sz, &res, &r, &maps) == 6 && rid == id) {
+			if (size)
+				*size = sz;
+			if (resident)
+				*resident = res;
+			if (refs)
+				*refs = r;
+			if (mappings)
+				*mappings = maps;
+			found = true;
+			break;
+		}
+	}
+	fclose(f);
+	return found;
+}
+
+static inline void vmo_util_sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+/*
+ * Polls until stat @name reaches at least @min.  The pager publishes
+ * its counters after it served the fault, so they may trail the data by
+ * a moment; this is eventual consistency, not a timing assertion.
+ */
+static inline long long vmo_util_wait_stat(const char *name, long long min)
+{
+	long long v = -1;
+	int i;
+
+	for (i = 0; i < 1000; i++) {
+		v = vmo_util_stat(name);
+		if (v >= min)
+			break;
+		vmo_util_sleep_ms(10);
+	}
+	return v;
+}
+
+/* Waits for a child and returns its exit code, or -1 if it did not exit. */
+static inline int vmo_util_wait_child(pid_t pid)
+{
+	int status;
+
+	if (waitpid(pid, &status, 0) != pid)
+		return -1;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+#endif /* VMO_UTIL_H */
