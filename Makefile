@@ -16,7 +16,7 @@ CC := gcc
 CFLAGS := -O2 -g -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE \
 	-Iinclude -Ilib -Ipager
 TEST_CFLAGS := $(CFLAGS) -I$(KSRC)/tools/testing/selftests \
-	-Wno-unused-parameter
+	-Wno-unused-parameter -Wno-sign-compare
 LDFLAGS := -static -pthread
 
 LIB_SRC := lib/libvmo.c
@@ -24,8 +24,8 @@ PAGER_SRC := pager/main.c pager/engine.c pager/maptable.c pager/log.c
 ENGINE_SRC := pager/engine.c pager/maptable.c pager/log.c
 HDRS := include/linux/vmo.h lib/libvmo.h $(wildcard pager/*.h)
 
-USER_BINS := $(BIN)/vmo-pager $(BIN)/vmo-demo $(BIN)/vmo_test \
-	$(BIN)/vmo_stress_test
+VM_TESTS := $(BIN)/vmo_test $(BIN)/vmo_stress_test $(BIN)/vmo_lifecycle_test
+USER_BINS := $(BIN)/vmo-pager $(BIN)/vmo-demo $(VM_TESTS)
 HOST_TESTS := $(BIN)/pager_host_test
 
 .PHONY: all deps modules user host-test vm-test check demo vm-shell \
@@ -47,11 +47,9 @@ $(BIN)/vmo-pager: $(PAGER_SRC) $(HDRS) | $(BIN)
 $(BIN)/vmo-demo: scripts/vmo-demo.c $(LIB_SRC) $(HDRS) | $(BIN)
 	$(CC) $(CFLAGS) -o $@ scripts/vmo-demo.c $(LIB_SRC) $(LDFLAGS)
 
-$(BIN)/vmo_test: selftests/vmo_test.c $(LIB_SRC) $(HDRS) | $(BIN) $(KSRC)
-	$(CC) $(TEST_CFLAGS) -o $@ selftests/vmo_test.c $(LIB_SRC) $(LDFLAGS)
-
-$(BIN)/vmo_stress_test: selftests/vmo_stress_test.c $(LIB_SRC) $(HDRS) | $(BIN) $(KSRC)
-	$(CC) $(TEST_CFLAGS) -o $@ selftests/vmo_stress_test.c $(LIB_SRC) $(LDFLAGS)
+# Selftests run in the test VM: one static binary each.
+$(VM_TESTS): $(BIN)/%: selftests/%.c selftests/vmo_util.h $(LIB_SRC) $(HDRS) | $(BIN) $(KSRC)
+	$(CC) $(TEST_CFLAGS) -o $@ $< $(LIB_SRC) $(LDFLAGS)
 
 $(BIN)/pager_host_test: selftests/pager_host_test.c $(ENGINE_SRC) $(HDRS) | $(BIN) $(KSRC)
 	$(CC) $(TEST_CFLAGS) -o $@ selftests/pager_host_test.c $(ENGINE_SRC) $(LDFLAGS) -luring

@@ -41,6 +41,23 @@ static int unload_module(void)
 	return syscall(SYS_delete_module, "vmo", O_NONBLOCK) ? -errno : 0;
 }
 
+/*
+ * Unload, allowing a moment for teardown that finishes after the last
+ * user went (a client that ended with its process is freed from a work
+ * queue).  A real leak still fails: the reference never drops.
+ */
+static int unload_module_eventually(void)
+{
+	int i, ret = -EWOULDBLOCK;
+
+	for (i = 0; i < 200 && ret == -EWOULDBLOCK; i++) {
+		ret = unload_module();
+		if (ret == -EWOULDBLOCK)
+			vmo_util_sleep_ms(10);
+	}
+	return ret;
+}
+
 /* Polls /proc/vmo/stats until pager_attached is @want. */
 static bool wait_pager(int want)
 {
@@ -97,6 +114,23 @@ static void restore(void)
 	start_pager();
 }
 
+/* Every test leaves the module loaded and a pager attached, even failing. */
+FIXTURE(lifecycle)
+{
+	int unused;
+};
+
+FIXTURE_SETUP(lifecycle)
+{
+	ASSERT_TRUE(module_loaded());
+	ASSERT_TRUE(start_pager());
+}
+
+FIXTURE_TEARDOWN(lifecycle)
+{
+	restore();
+}
+
 struct toucher {
 	volatile unsigned char *p;
 	unsigned char seen;
@@ -112,7 +146,7 @@ static void *touch_main(void *arg)
 	return NULL;
 }
 
-TEST(pager_restart_serves_waiting_fault)
+TEST_F(lifecycle, pager_restart_serves_waiting_fault)
 {
 	struct toucher t = {};
 	struct vmo_lib *v;
@@ -144,20 +178,18 @@ TEST(pager_restart_serves_waiting_fault)
 	vmo_unmap(v, p, 4 * PAGE);
 	close(fd);
 	vmo_close(v);
-	restore();
 }
 
-TEST(rmmod_refused_while_in_use)
+TEST_F(lifecycle, rmmod_refused_while_in_use)
 {
 	struct vmo_lib *v;
 	unsigned char *p;
 	int fd;
 
 	ASSERT_TRUE(stop_pager());
-	if (unload_module() == 0) {
-		/* Nothing else held it: the clean half already passed. */
-		ASSERT_EQ(0, load_module());
-	}
+	/* With the pager gone nothing holds it: unload and reload. */
+	ASSERT_EQ(0, unload_module_eventually());
+	ASSERT_EQ(0, load_module());
 
 	/* An open session pins the module. */
 	ASSERT_EQ(0, vmo_open(&v));
@@ -174,22 +206,19 @@ TEST(rmmod_refused_while_in_use)
 	EXPECT_EQ(-EWOULDBLOCK, unload_module());
 	munmap(p, PAGE);
 	/* munmap's fput completes on return to user space. */
-	EXPECT_EQ(0, unload_module());
+	EXPECT_EQ(0, unload_module_eventually());
 	EXPECT_FALSE(module_loaded());
 	ASSERT_EQ(0, load_module());
 	EXPECT_TRUE(module_loaded());
-	restore();
-	EXPECT_EQ(1, vmo_util_stat("pager_attached"));
 }
 
-TEST(rmmod_clean_after_use)
+TEST_F(lifecycle, rmmod_clean_after_use)
 {
 	struct vmo_lib *v;
 	unsigned char *p;
 	int fd, i;
 
 	/* Exercise objects, a client and the pager, then unload. */
-	ASSERT_TRUE(start_pager());
 	ASSERT_EQ(0, vmo_open(&v));
 	fd = vmo_create_anon(v, 16 * PAGE, 0, NULL);
 	ASSERT_GE(fd, 0);
@@ -203,10 +232,8 @@ TEST(rmmod_clean_after_use)
 	ASSERT_TRUE(stop_pager());
 	EXPECT_EQ(0, vmo_util_stat("objects"));
 	EXPECT_EQ(0, vmo_util_stat("clients"));
-	EXPECT_EQ(0, unload_module());
+	EXPECT_EQ(0, unload_module_eventually());
 	ASSERT_EQ(0, load_module());
-	restore();
-	EXPECT_EQ(1, vmo_util_stat("pager_attached"));
 }
 
 TEST_HARNESS_MAIN
