@@ -35,7 +35,12 @@ struct vmo_lib_map {
 	int obj_fd;		/* our dup of the object fd, for fork */
 };
 
+/*
+ * A handle may be used from many threads: @lock guards the lazy client
+ * attach and the mapping list.
+ */
 struct vmo_lib {
+	pthread_mutex_t lock;
 	int fd;
 	int uffd;
 	uint32_t api_version;
@@ -128,9 +133,29 @@ static int vmo_session_open(struct vmo_lib *v)
 
 static void vmo_atfork_child(void);
 
+/* Fork only between library calls: no list or handle is half-updated. */
+static void vmo_atfork_prepare(void)
+{
+	struct vmo_lib *v;
+
+	pthread_mutex_lock(&vmo_libs_lock);
+	for (v = vmo_libs; v; v = v->next)
+		pthread_mutex_lock(&v->lock);
+}
+
+static void vmo_atfork_parent(void)
+{
+	struct vmo_lib *v;
+
+	for (v = vmo_libs; v; v = v->next)
+		pthread_mutex_unlock(&v->lock);
+	pthread_mutex_unlock(&vmo_libs_lock);
+}
+
 static void vmo_atfork_setup(void)
 {
-	pthread_atfork(NULL, NULL, vmo_atfork_child);
+	pthread_atfork(vmo_atfork_prepare, vmo_atfork_parent,
+		       vmo_atfork_child);
 }
 
 int vmo_open(struct vmo_lib **out)
@@ -143,8 +168,10 @@ int vmo_open(struct vmo_lib **out)
 	if (!v)
 		return -ENOMEM;
 	v->uffd = -1;
+	pthread_mutex_init(&v->lock, NULL);
 	err = vmo_session_open(v);
 	if (err) {
+		pthread_mutex_destroy(&v->lock);
 		free(v);
 		return err;
 	}
@@ -177,6 +204,7 @@ void vmo_close(struct vmo_lib *v)
 	while (v->nr_maps)
 		close(v->maps[--v->nr_maps].obj_fd);
 	free(v->maps);
+	pthread_mutex_destroy(&v->lock);
 	free(v);
 }
 
@@ -295,8 +323,8 @@ static int vmo_maps_add(struct vmo_lib *v, void *addr, size_t len, int fd)
 	return 0;
 }
 
-int vmo_map(struct vmo_lib *v, int obj_fd, uint64_t offset, size_t len,
-	    int prot, int flags, void **addr)
+static int vmo_map_locked(struct vmo_lib *v, int obj_fd, uint64_t offset,
+			  size_t len, int prot, int flags, void **addr)
 {
 	void *hint = (flags & MAP_FIXED) ? *addr : NULL;
 	void *p;
@@ -333,13 +361,26 @@ unmap:
 	return err;
 }
 
+int vmo_map(struct vmo_lib *v, int obj_fd, uint64_t offset, size_t len,
+	    int prot, int flags, void **addr)
+{
+	int err;
+
+	pthread_mutex_lock(&v->lock);
+	err = vmo_map_locked(v, obj_fd, offset, len, prot, flags, addr);
+	pthread_mutex_unlock(&v->lock);
+	return err;
+}
+
 int vmo_unmap(struct vmo_lib *v, void *addr, size_t len)
 {
 	uint64_t start = (uintptr_t)addr;
 	size_t i;
 
+	/* Outside the lock: munmap waits for the pager to read the UNMAP. */
 	if (munmap(addr, len) < 0)
 		return vmo_errno();
+	pthread_mutex_lock(&v->lock);
 	for (i = 0; i < v->nr_maps; i++) {
 		if (v->maps[i].start == start && v->maps[i].len == len) {
 			close(v->maps[i].obj_fd);
@@ -347,6 +388,7 @@ int vmo_unmap(struct vmo_lib *v, void *addr, size_t len)
 			break;
 		}
 	}
+	pthread_mutex_unlock(&v->lock);
 	return 0;
 }
 
@@ -382,8 +424,6 @@ static void vmo_atfork_child(void)
 	struct vmo_lib *v;
 	int err;
 
-	/* The parent may have held the lock at fork: the child is alone. */
-	pthread_mutex_init(&vmo_libs_lock, NULL);
 	for (v = vmo_libs; v; v = v->next) {
 		err = vmo_reattach(v);
 		if (err) {
@@ -392,4 +432,6 @@ static void vmo_atfork_child(void)
 				vmo_strerror(err));
 		}
 	}
+	/* Taken by vmo_atfork_prepare() in the parent before fork. */
+	vmo_atfork_parent();
 }

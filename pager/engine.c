@@ -1,0 +1,466 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vmo-pager fault engine.
+ *
+ * Serves one client's userfaultfd messages: MISSING faults are filled
+ * with zeroes (UFFDIO_ZEROPAGE over a growing window), MINOR faults are
+ * mapped from the store (UFFDIO_CONTINUE), UNMAP/REMAP events keep the
+ * client's map table current.
+ *
+ * Two kernel rules shape the error handling:
+ *  - a resolve that fails does not wake the faulting thread, so every
+ *    failure that leaves a thread waiting for something that is now
+ *    there (a racing resolve, a page that vanished, an mm that was
+ *    changing) is followed by UFFDIO_WAKE: the thread faults again and
+ *    the new fault is served from the state as it is now;
+ *  - a fault we cannot serve at all (no object there) is not woken, as
+ *    the thread would only fault again at once, in a busy loop.
+ */
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/ioctl.h>
+
+#include "engine.h"
+#include "log.h"
+
+/* read(2) calls per engine_drain(), so one busy client cannot starve others. */
+#define ENGINE_DRAIN_ROUNDS	16
+
+typedef unsigned long long ull;
+
+_Static_assert(VMO_PSTAT_NR == 14, "name the new counters below");
+
+static const char *const counter_names[VMO_PSTAT_NR] = {
+	[VMO_PSTAT_FAULTS_MISSING]	= "faults_missing",
+	[VMO_PSTAT_FAULTS_MINOR]	= "faults_minor",
+	[VMO_PSTAT_PAGES_ZEROED]	= "pages_zeroed",
+	[VMO_PSTAT_PAGES_CONTINUED]	= "pages_continued",
+	[VMO_PSTAT_RACES]		= "races",
+	[VMO_PSTAT_WAKES]		= "wakes",
+	[VMO_PSTAT_ERRORS]		= "errors",
+	[VMO_PSTAT_EV_UNMAP]		= "events_unmap",
+	[VMO_PSTAT_EV_REMAP]		= "events_remap",
+	[VMO_PSTAT_EV_REMOVE]		= "events_remove",
+	[VMO_PSTAT_EV_FORK]		= "events_fork",
+	[VMO_PSTAT_CLIENTS]		= "clients",
+	[VMO_PSTAT_CLIENTS_TOTAL]	= "clients_total",
+	[VMO_PSTAT_LOOKUPS]		= "lookups",
+};
+
+const char *engine_counter_name(unsigned int idx)
+{
+	return idx < VMO_PSTAT_NR ? counter_names[idx] : NULL;
+}
+
+void engine_print_counters(const struct vmo_counters *ctr, FILE *f)
+{
+	unsigned int i;
+
+	for (i = 0; i < VMO_PSTAT_NR; i++)
+		fprintf(f, "%s %llu\n", counter_names[i], (ull)ctr->c[i]);
+	fflush(f);
+}
+
+void engine_init(struct engine_ctx *ctx, unsigned int cluster,
+		 engine_lookup_fn lookup, void *lookup_arg)
+{
+	long ps = sysconf(_SC_PAGESIZE);
+
+	memset(ctx, 0, sizeof(*ctx));
+	if (cluster < 1)
+		cluster = 1;
+	if (cluster > ENGINE_CLUSTER_MAX)
+		cluster = ENGINE_CLUSTER_MAX;
+	ctx->cluster = cluster;
+	ctx->page_size = ps > 0 ? (uint64_t)ps : 4096;
+	ctx->lookup = lookup;
+	ctx->lookup_arg = lookup_arg;
+}
+
+void engine_client_init(struct engine_client *c, const struct engine_ctx *ctx,
+			int uffd, uint64_t id, uint32_t pid)
+{
+	memset(c, 0, sizeof(*c));
+	c->uffd = uffd;
+	c->id = id;
+	c->pid = pid;
+	maptable_init(&c->mt, ctx->page_size);
+}
+
+void engine_client_destroy(struct engine_client *c)
+{
+	if (c->uffd >= 0 && close(c->uffd) < 0)
+		log_err("client %llu: close(userfaultfd): %s", (ull)c->id,
+			strerror(errno));
+	c->uffd = -1;
+	maptable_free(&c->mt);
+}
+
+static inline void count(struct engine_ctx *ctx, enum vmo_pstat idx,
+			 uint64_t n)
+{
+	ctx->ctr.c[idx] += n;
+}
+
+int engine_wake(struct engine_ctx *ctx, struct engine_client *c,
+		uint64_t start, uint64_t len)
+{
+	struct uffdio_range range = { .start = start, .len = len };
+
+	if (ioctl(c->uffd, UFFDIO_WAKE, &range) < 0)
+		return -errno;
+	count(ctx, VMO_PSTAT_WAKES, 1);
+	return 0;
+}
+
+/* Make the thread waiting on @addr fault again. */
+static void engine_wake_page(struct engine_ctx *ctx, struct engine_client *c,
+			     uint64_t addr)
+{
+	int ret = engine_wake(ctx, c, addr, ctx->page_size);
+
+	/* ENOENT/ESRCH: the address space is gone, nobody to wake. */
+	if (ret && ret != -ENOENT && ret != -ESRCH) {
+		count(ctx, VMO_PSTAT_ERRORS, 1);
+		log_err("client %llu: UFFDIO_WAKE at %#llx: %s", (ull)c->id,
+			(ull)addr, strerror(-ret));
+	}
+}
+
+/*
+ * UFFDIO_ZEROPAGE and UFFDIO_CONTINUE report twice: the ioctl's result
+ * and a field for the bytes done or -errno.  The kernel leaves the field
+ * alone when it fails before trying (6.1: mmap_changing, bad range, mm
+ * gone), and on a partial resolve it fails with EAGAIN while the field
+ * holds the bytes that were done (and woken).  Fold both into one value:
+ * bytes done (> 0) or -errno.
+ */
+static int64_t uffd_result(int rc, int err, int64_t field)
+{
+	if (field != 0)
+		return field;
+	if (rc < 0)
+		return -err;
+	return -EIO;	/* success with nothing done: cannot happen */
+}
+
+static int64_t uffd_zeropage(int uffd, uint64_t start, uint64_t len)
+{
+	struct uffdio_zeropage zp = {
+		.range = { .start = start, .len = len },
+	};
+	int rc = ioctl(uffd, UFFDIO_ZEROPAGE, &zp);
+
+	return uffd_result(rc, errno, zp.zeropage);
+}
+
+static int64_t uffd_continue(int uffd, uint64_t start, uint64_t len)
+{
+	struct uffdio_continue cont = {
+		.range = { .start = start, .len = len },
+	};
+	int rc = ioctl(uffd, UFFDIO_CONTINUE, &cont);
+
+	return uffd_result(rc, errno, cont.mapped);
+}
+
+/*
+ * A resolve of the page at @addr failed with @err.  @vanished_retry:
+ * EFAULT means the page left the store (CONTINUE), so a new fault will
+ * be a MISSING one that we can serve.
+ */
+static void engine_resolve_failed(struct engine_ctx *ctx,
+				  struct engine_client *c, const char *what,
+				  uint64_t addr, int64_t err,
+				  bool vanished_retry)
+{
+	switch (err) {
+	case -EEXIST:
+		/* Another thread's fault got the page there first. */
+		count(ctx, VMO_PSTAT_RACES, 1);
+		engine_wake_page(ctx, c, addr);
+		return;
+	case -EAGAIN:
+		/* The mm was changing (mremap, munmap): try again. */
+		engine_wake_page(ctx, c, addr);
+		return;
+	case -EFAULT:
+		if (!vanished_retry)
+			break;
+		engine_wake_page(ctx, c, addr);
+		return;
+	case -ENOENT:
+	case -ESRCH:
+		/* The mapping or the process went away meanwhile. */
+		log_debug("client %llu: %s at %#llx: %s", (ull)c->id, what,
+			  (ull)addr, strerror((int)-err));
+		return;
+	}
+	count(ctx, VMO_PSTAT_ERRORS, 1);
+	log_err("client %llu: %s at %#llx: %s", (ull)c->id, what, (ull)addr,
+		strerror((int)-err));
+}
+
+static bool range_holds(const struct vmo_range *r, uint64_t addr,
+			uint64_t page_size)
+{
+	return r->start <= addr && addr < r->end &&
+	       !(r->start & (page_size - 1)) && !(r->end & (page_size - 1));
+}
+
+/*
+ * The range holding @addr: from the table, else from the lookup
+ * callback (then cached).  NULL, counted and logged, if there is none.
+ * @tmp holds the answer when the table cannot take it.
+ */
+static struct vmo_range *engine_find(struct engine_ctx *ctx,
+				     struct engine_client *c, uint64_t addr,
+				     struct vmo_range *tmp)
+{
+	struct vmo_range *r = maptable_lookup(&c->mt, addr);
+	int ret = -ENOENT;
+
+	if (r)
+		return r;
+	memset(tmp, 0, sizeof(*tmp));
+	if (ctx->lookup) {
+		count(ctx, VMO_PSTAT_LOOKUPS, 1);
+		ret = ctx->lookup(ctx, c, addr, tmp);
+	}
+	if (!ret && !range_holds(tmp, addr, ctx->page_size)) {
+		log_err("client %llu: lookup of %#llx answered [%#llx, %#llx)",
+			(ull)c->id, (ull)addr, (ull)tmp->start,
+			(ull)tmp->end);
+		ret = -EPROTO;
+	}
+	if (ret) {
+		count(ctx, VMO_PSTAT_ERRORS, 1);
+		if (ret == -ESRCH) {
+			log_debug("client %llu: gone, fault at %#llx dropped",
+				  (ull)c->id, (ull)addr);
+		} else if (ret != -ENOENT) {
+			log_err("client %llu: lookup of %#llx: %s",
+				(ull)c->id, (ull)addr, strerror(-ret));
+		} else if (!c->warned_unmapped) {
+			/* Waking it would only make it fault again. */
+			log_warn("client %llu (pid %u): fault at %#llx outside any object, left waiting (logged once per client)",
+				 (ull)c->id, c->pid, (ull)addr);
+			c->warned_unmapped = true;
+		}
+		return NULL;
+	}
+	log_debug("client %llu: [%#llx, %#llx) is object %llu pgoff %llu",
+		  (ull)c->id, (ull)tmp->start, (ull)tmp->end,
+		  (ull)tmp->obj_id, (ull)tmp->pgoff);
+	if (!maptable_insert(&c->mt, tmp)) {
+		r = maptable_lookup(&c->mt, addr);
+		if (r)
+			return r;
+	}
+	return tmp;
+}
+
+/*
+ * Pages a fill at @addr may cover, at most @window: up to the end of
+ * the range and of the object (the store ends there; a fill past it
+ * would fail).  Always at least the faulting page.
+ */
+static uint64_t fill_pages(const struct engine_ctx *ctx,
+			   const struct vmo_range *r, uint64_t addr,
+			   uint64_t window)
+{
+	unsigned int shift = __builtin_ctzll(ctx->page_size);
+	uint64_t pages = (r->end - addr) >> shift;
+
+	if (r->obj_size) {
+		uint64_t idx = r->pgoff + ((addr - r->start) >> shift);
+		uint64_t obj_pages = r->obj_size >> shift;
+
+		if (idx < obj_pages && obj_pages - idx < pages)
+			pages = obj_pages - idx;
+	}
+	if (pages > window)
+		pages = window;
+	return pages ? pages : 1;
+}
+
+/* Demand-zero fill, with a read-ahead-like window per range. */
+static void engine_missing(struct engine_ctx *ctx, struct engine_client *c,
+			   struct vmo_range *r, uint64_t addr)
+{
+	uint64_t ps = ctx->page_size, window = 1, pages;
+	int64_t done;
+
+	if (r->kind != VMO_KIND_ANON) {
+		count(ctx, VMO_PSTAT_ERRORS, 1);
+		if (!c->warned_kind)
+			log_err("client %llu: object %llu is of kind %u, not served yet: fault at %#llx left waiting (logged once per client)",
+				(ull)c->id, (ull)r->obj_id, r->kind,
+				(ull)addr);
+		c->warned_kind = true;
+		return;
+	}
+
+	/* Sequential faults double the window, any other resets it. */
+	if (r->ra_pages && addr == r->ra_next) {
+		window = (uint64_t)r->ra_pages * 2;
+		if (window > ctx->cluster)
+			window = ctx->cluster;
+	}
+	pages = fill_pages(ctx, r, addr, window);
+	done = uffd_zeropage(c->uffd, addr, pages * ps);
+	if (done == -ENOENT && pages > 1) {
+		/*
+		 * A fill must lie in one VMA and a range can span several
+		 * (mprotect or mlock split it without any uffd event):
+		 * fall back to the faulting page alone.
+		 */
+		done = uffd_zeropage(c->uffd, addr, ps);
+	}
+	if (done > 0) {
+		count(ctx, VMO_PSTAT_PAGES_ZEROED, (uint64_t)done / ps);
+		r->ra_next = addr + (uint64_t)done;
+		r->ra_pages = window;
+		return;
+	}
+	engine_resolve_failed(ctx, c, "UFFDIO_ZEROPAGE", addr, done, false);
+}
+
+/* The page is in the store, only the page table entry is missing. */
+static void engine_minor(struct engine_ctx *ctx, struct engine_client *c,
+			 uint64_t addr)
+{
+	int64_t done = uffd_continue(c->uffd, addr, ctx->page_size);
+
+	if (done > 0) {
+		count(ctx, VMO_PSTAT_PAGES_CONTINUED,
+		      (uint64_t)done / ctx->page_size);
+		return;
+	}
+	engine_resolve_failed(ctx, c, "UFFDIO_CONTINUE", addr, done, true);
+}
+
+static void engine_fault(struct engine_ctx *ctx, struct engine_client *c,
+			 const struct uffd_msg *msg)
+{
+	uint64_t addr = msg->arg.pagefault.address & ~(ctx->page_size - 1);
+	bool minor = msg->arg.pagefault.flags & UFFD_PAGEFAULT_FLAG_MINOR;
+	struct vmo_range tmp, *r;
+
+	count(ctx, minor ? VMO_PSTAT_FAULTS_MINOR : VMO_PSTAT_FAULTS_MISSING,
+	      1);
+	log_debug("client %llu: %s fault at %#llx%s", (ull)c->id,
+		  minor ? "minor" : "missing", (ull)addr,
+		  msg->arg.pagefault.flags & UFFD_PAGEFAULT_FLAG_WRITE ?
+		  " (write)" : "");
+	r = engine_find(ctx, c, addr, &tmp);
+	if (!r)
+		return;
+	if (minor)
+		engine_minor(ctx, c, addr);
+	else
+		engine_missing(ctx, c, r, addr);
+}
+
+static void engine_fork(struct engine_ctx *ctx, struct engine_client *c,
+			const struct uffd_msg *msg)
+{
+	int ufd = (int)msg->arg.fork.ufd;
+
+	count(ctx, VMO_PSTAT_EV_FORK, 1);
+	/*
+	 * The library does not ask for fork events (children attach on
+	 * their own); if one comes anyway, do not keep the child's uffd
+	 * open: without a holder its faults fall back to the kernel.
+	 */
+	log_warn("client %llu: unexpected UFFD_EVENT_FORK, closing the child's userfaultfd %d",
+		 (ull)c->id, ufd);
+	if (close(ufd) < 0)
+		log_err("client %llu: close(forked userfaultfd %d): %s",
+			(ull)c->id, ufd, strerror(errno));
+}
+
+int engine_handle_msg(struct engine_ctx *ctx, struct engine_client *c,
+		      const struct uffd_msg *msg)
+{
+	int ret = 0;
+
+	switch (msg->event) {
+	case UFFD_EVENT_PAGEFAULT:
+		engine_fault(ctx, c, msg);
+		break;
+	case UFFD_EVENT_UNMAP:
+		count(ctx, VMO_PSTAT_EV_UNMAP, 1);
+		log_debug("client %llu: unmap [%#llx, %#llx)", (ull)c->id,
+			  (ull)msg->arg.remove.start, (ull)msg->arg.remove.end);
+		maptable_remove(&c->mt, msg->arg.remove.start,
+				msg->arg.remove.end);
+		break;
+	case UFFD_EVENT_REMAP:
+		count(ctx, VMO_PSTAT_EV_REMAP, 1);
+		log_debug("client %llu: remap %#llx -> %#llx (%#llx bytes)",
+			  (ull)c->id, (ull)msg->arg.remap.from,
+			  (ull)msg->arg.remap.to, (ull)msg->arg.remap.len);
+		ret = maptable_move(&c->mt, msg->arg.remap.from,
+				    msg->arg.remap.to, msg->arg.remap.len);
+		if (ret)
+			log_warn("client %llu: remap %#llx -> %#llx: %s; ranges left to lookups",
+				 (ull)c->id, (ull)msg->arg.remap.from,
+				 (ull)msg->arg.remap.to, strerror(-ret));
+		break;
+	case UFFD_EVENT_REMOVE:
+		/* madvise(DONTNEED/REMOVE): later faults say what is left. */
+		count(ctx, VMO_PSTAT_EV_REMOVE, 1);
+		break;
+	case UFFD_EVENT_FORK:
+		engine_fork(ctx, c, msg);
+		break;
+	default:
+		count(ctx, VMO_PSTAT_ERRORS, 1);
+		log_err("client %llu: unknown userfaultfd event %#x",
+			(ull)c->id, msg->event);
+		break;
+	}
+	return ret;
+}
+
+int engine_drain(struct engine_ctx *ctx, struct engine_client *c)
+{
+	struct uffd_msg msgs[ENGINE_BATCH];
+	int handled = 0, round;
+	ssize_t n;
+	size_t i, nr;
+
+	for (round = 0; round < ENGINE_DRAIN_ROUNDS; round++) {
+		n = read(c->uffd, msgs, sizeof(msgs));
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN)
+				break;
+			if (errno == EBADF || errno == EINVAL) {
+				/* Not a usable uffd (closed, no UFFDIO_API). */
+				log_err("client %llu: read(userfaultfd): %s",
+					(ull)c->id, strerror(errno));
+				return -errno;
+			}
+			log_warn("client %llu: read(userfaultfd): %s",
+				 (ull)c->id, strerror(errno));
+			break;
+		}
+		nr = (size_t)n / sizeof(msgs[0]);
+		if ((size_t)n % sizeof(msgs[0])) {
+			count(ctx, VMO_PSTAT_ERRORS, 1);
+			log_err("client %llu: read(userfaultfd) returned %zd bytes, not whole messages",
+				(ull)c->id, n);
+		}
+		for (i = 0; i < nr; i++)
+			engine_handle_msg(ctx, c, &msgs[i]);
+		handled += nr;
+		/* A short read means the queue was empty: no need to ask. */
+		if (nr < ENGINE_BATCH)
+			break;
+	}
+	return handled;
+}

@@ -1,0 +1,102 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * vmo-pager fault engine: serves the userfaultfd messages of one client
+ * at a time.  It knows nothing of /dev/vmo: the daemon plugs the module's
+ * VMO_IOC_PAGER_LOOKUP in as the lookup callback, the host tests plug a
+ * stub, and both drive the same code.
+ */
+#ifndef VMO_PAGER_ENGINE_H
+#define VMO_PAGER_ENGINE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <linux/userfaultfd.h>
+#include <linux/vmo.h>
+
+#include "maptable.h"
+
+/* Largest --cluster: pages filled by one UFFDIO_ZEROPAGE. */
+#define ENGINE_CLUSTER_MAX	512
+#define ENGINE_CLUSTER_DEFAULT	16
+
+/* Messages read from a uffd per read(2). */
+#define ENGINE_BATCH		64
+
+/* The counters published with VMO_IOC_PAGER_STATS, same layout. */
+struct vmo_counters {
+	uint64_t c[VMO_PSTAT_SLOTS];
+};
+
+struct engine_client {
+	int uffd;		/* the client's userfaultfd, O_NONBLOCK */
+	uint64_t id;		/* the module's client id */
+	uint32_t pid;		/* the client's tgid, for messages */
+	struct maptable mt;
+	bool warned_unmapped;	/* "fault outside any object" was logged */
+	bool warned_kind;	/* "object kind not served" was logged */
+};
+
+struct engine_ctx;
+
+/*
+ * Where the engine asks what is mapped at @addr of client @c when its
+ * table has nothing.  Fills @out and returns 0, or returns -ENOENT (no
+ * object mapped there), -ESRCH (client or address space gone) or
+ * another -errno.
+ */
+typedef int (*engine_lookup_fn)(struct engine_ctx *ctx,
+				struct engine_client *c, uint64_t addr,
+				struct vmo_range *out);
+
+struct engine_ctx {
+	struct vmo_counters ctr;
+	unsigned int cluster;	/* most pages per demand-zero fill */
+	uint64_t page_size;
+	engine_lookup_fn lookup;	/* NULL: the table is all there is */
+	void *lookup_arg;		/* for the callback */
+};
+
+void engine_init(struct engine_ctx *ctx, unsigned int cluster,
+		 engine_lookup_fn lookup, void *lookup_arg);
+
+/* Take over @uffd (already O_NONBLOCK) for client @id. */
+void engine_client_init(struct engine_client *c, const struct engine_ctx *ctx,
+			int uffd, uint64_t id, uint32_t pid);
+
+/* Close the client's uffd and free its table. */
+void engine_client_destroy(struct engine_client *c);
+
+/*
+ * Handle one message read from @c's uffd.  Failed resolves are counted
+ * and logged, not returned: the return value is 0, or -ENOMEM when the
+ * table could not be updated (served anyway, through lookups).
+ */
+int engine_handle_msg(struct engine_ctx *ctx, struct engine_client *c,
+		      const struct uffd_msg *msg);
+
+/*
+ * Read and handle the messages pending on @c's uffd.  Returns how many
+ * were handled, or -errno when the uffd cannot be read any more and the
+ * client should be dropped.
+ */
+int engine_drain(struct engine_ctx *ctx, struct engine_client *c);
+
+/*
+ * UFFDIO_WAKE over [start, start + len).  Counts WAKES when sent.
+ * Returns 0 or -errno (not logged: the caller knows which are expected).
+ */
+int engine_wake(struct engine_ctx *ctx, struct engine_client *c,
+		uint64_t start, uint64_t len);
+
+/*
+ * "faults_missing", ...: the names /proc/vmo/stats shows (there with a
+ * "pager_" prefix), or NULL.
+ */
+const char *engine_counter_name(unsigned int idx);
+
+/* One "name value" line per counter. */
+void engine_print_counters(const struct vmo_counters *ctr, FILE *f);
+
+#endif /* VMO_PAGER_ENGINE_H */

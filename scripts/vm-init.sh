@@ -1,0 +1,221 @@
+#!/bin/sh
+# /init of the vmo test VM (busybox sh, PID 1).  Installed by
+# scripts/mkinitramfs.sh; the mode (test|demo|shell|bench) is in /mode.
+#
+# Console protocol (parsed by scripts/vm-run.sh and scripts/check.sh):
+#   VMO-INIT: ...                   init messages / errors
+#   VMO-TEST-BEGIN <name>           before each /bin/*_test
+#   VMO-TEST-END <name> rc=<rc>     after it
+#   VMO-PAGER-LOG-BEGIN / -END      the pager's log
+#   VMO-DMESG-BEGIN / -END          the kernel log
+#   VMO-DONE                        the run finished (printed last)
+#
+# Kernel command line options read here:
+#   vmo.tests=a,b     test mode: run only these test binaries
+#   vmo.timeout=N     test mode: per-binary timeout in seconds (default 300)
+#   vmo.args=a,b      bench mode: arguments for /bin/vmo-bench (commas->spaces)
+
+export PATH=/bin:/sbin:/usr/bin:/usr/sbin
+export HOME=/root
+export VMO_KO=/vmo.ko
+export VMO_PAGER=/bin/vmo-pager
+
+say() { echo "VMO-INIT: $*"; }
+
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev 2>/dev/null
+mkdir -p /dev/pts /dev/shm
+mount -t devpts devpts /dev/pts 2>/dev/null
+mount -t tmpfs tmpfs /dev/shm 2>/dev/null
+mount -t tmpfs tmpfs /tmp
+mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null || true
+hostname vmo 2>/dev/null
+ip link set lo up 2>/dev/null
+
+MODE=$(cat /mode 2>/dev/null)
+CMDLINE=$(cat /proc/cmdline)
+PAGER_PID=
+
+# cmdline_opt KEY: value of KEY=value on the kernel command line.
+cmdline_opt() {
+	for w in $CMDLINE; do
+		case $w in "$1"=*) echo "${w#*=}"; return 0 ;; esac
+	done
+	return 1
+}
+
+dump_dmesg() {
+	echo "VMO-DMESG-BEGIN"
+	dmesg
+	echo "VMO-DMESG-END"
+}
+
+halt_vm() {
+	sync
+	poweroff -f
+	sleep 5
+	echo "VMO-INIT: poweroff failed" # PID 1 exiting panics -> reboot -> qemu exits
+	exit 1
+}
+
+# proc_state PID: one-letter state of PID, empty if gone.
+proc_state() {
+	sed -n 's/^[0-9]* (.*) \([A-Za-z]\) .*/\1/p' "/proc/$1/stat" 2>/dev/null
+}
+
+pager_attached() {
+	grep -Eq '^pager_attached[[:space:]:]+1[[:space:]]*$' /proc/vmo/stats 2>/dev/null
+}
+
+start_pager() {
+	if [ ! -x /bin/vmo-pager ]; then
+		say "ERROR: /bin/vmo-pager missing"
+		return 1
+	fi
+	/bin/vmo-pager >>/tmp/pager.log 2>&1 </dev/null &
+	PAGER_PID=$!
+	i=0
+	while [ $i -lt 50 ]; do
+		pager_attached && { say "pager attached (pid $PAGER_PID)"; return 0; }
+		st=$(proc_state "$PAGER_PID")
+		if [ -z "$st" ] || [ "$st" = Z ]; then
+			wait "$PAGER_PID"
+			say "ERROR: vmo-pager exited (rc=$?) before attaching; its log:"
+			cat /tmp/pager.log
+			PAGER_PID=
+			return 1
+		fi
+		sleep 0.2
+		i=$((i + 1))
+	done
+	say "ERROR: vmo-pager did not attach within 10 s (no 'pager_attached 1' in /proc/vmo/stats); /proc/vmo/stats:"
+	cat /proc/vmo/stats 2>&1
+	say "pager log so far:"
+	cat /tmp/pager.log
+	return 1
+}
+
+# Stop every vmo-pager (ours, or one a test left running): SIGTERM, wait up
+# to 5 s, then SIGKILL.
+stop_pager() {
+	pids=$(pidof vmo-pager 2>/dev/null)
+	[ -n "$PAGER_PID" ] && pids="$pids $PAGER_PID"
+	[ -n "${pids# }" ] || return 0
+	# shellcheck disable=SC2086
+	kill -TERM $pids 2>/dev/null
+	i=0
+	while [ $i -lt 25 ]; do
+		alive=
+		for p in $pids; do
+			st=$(proc_state "$p")
+			[ -n "$st" ] && [ "$st" != Z ] && alive="$alive $p"
+		done
+		[ -z "$alive" ] && break
+		sleep 0.2
+		i=$((i + 1))
+	done
+	if [ -n "$alive" ]; then
+		say "ERROR: vmo-pager did not exit within 5 s of SIGTERM (pids$alive); killing"
+		# shellcheck disable=SC2086
+		kill -KILL $alive 2>/dev/null
+		sleep 0.2
+	fi
+	if [ -n "$PAGER_PID" ]; then
+		wait "$PAGER_PID"
+		say "vmo-pager exited rc=$?"
+		PAGER_PID=
+	fi
+}
+
+print_vmo_proc() {
+	for f in /proc/vmo/stats /proc/vmo/objects; do
+		echo "---- $f"
+		cat "$f" 2>&1
+	done
+}
+
+run_tests() {
+	only=$(cmdline_opt vmo.tests | tr ',' ' ')
+	tmo=$(cmdline_opt vmo.timeout) || tmo=300
+	n=0
+	for t in /bin/*_test; do
+		if [ ! -f "$t" ] || [ ! -x "$t" ]; then continue; fi
+		name=${t##*/}
+		case $name in *_host_test) continue ;; esac
+		if [ -n "$only" ]; then
+			case " $only " in *" $name "*) ;; *) continue ;; esac
+		fi
+		n=$((n + 1))
+		echo "VMO-TEST-BEGIN $name"
+		(cd /tmp && timeout "$tmo" "$t")
+		rc=$?
+		[ $rc -eq 143 ] && say "$name: killed after ${tmo}s timeout"
+		echo "VMO-TEST-END $name rc=$rc"
+	done
+	[ $n -gt 0 ] || say "ERROR: no test binaries (/bin/*_test) found"
+}
+
+say "mode=$MODE kernel=$(uname -r)"
+
+if ! insmod /vmo.ko; then
+	say "insmod failed"
+	dump_dmesg
+	halt_vm
+fi
+say "vmo.ko loaded"
+
+start_pager
+
+case $MODE in
+test)
+	run_tests
+	;;
+demo)
+	print_vmo_proc
+	if [ -x /bin/vmo-demo ]; then
+		/bin/vmo-demo
+		say "vmo-demo exited rc=$?"
+	else
+		say "ERROR: /bin/vmo-demo missing"
+	fi
+	print_vmo_proc
+	;;
+bench)
+	if [ -x /bin/vmo-bench ]; then
+		args=$(cmdline_opt vmo.args | tr ',' ' ')
+		# shellcheck disable=SC2086
+		/bin/vmo-bench $args
+		say "vmo-bench exited rc=$?"
+	else
+		say "no /bin/vmo-bench in the image"
+	fi
+	;;
+shell)
+	cat <<BANNER
+
+======================================================================
+ vmo test VM - interactive shell
+ vmo.ko is loaded (/vmo.ko), vmo-pager is running (pid ${PAGER_PID:-none},
+ log /tmp/pager.log).  /proc/vmo/stats, /proc/vmo/objects; binaries in
+ /bin.  Leave with 'exit' (or Ctrl-D): the VM powers off.
+ (QEMU: Ctrl-A X kills the VM.)
+======================================================================
+
+BANNER
+	setsid cttyhack sh -l
+	stop_pager
+	halt_vm
+	;;
+*)
+	say "ERROR: unknown mode '$MODE'"
+	;;
+esac
+
+stop_pager
+echo "VMO-PAGER-LOG-BEGIN"
+cat /tmp/pager.log 2>/dev/null
+echo "VMO-PAGER-LOG-END"
+dump_dmesg
+echo "VMO-DONE"
+halt_vm

@@ -1,0 +1,1131 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Host tests of the pager's engine and map table, without the module.
+ *
+ * The map table tests are pure logic.  The engine tests stand in for a
+ * client: a memfd (shmem, like an object's store) of NPAGES pages is
+ * mapped MAP_SHARED twice (views A and B), both registered with a
+ * userfaultfd for MISSING and MINOR faults, the map table is filled by
+ * hand, and a server thread runs the engine on the uffd (poll +
+ * engine_drain) while the test touches the memory.  Needs userfaultfd
+ * (root, or vm.unprivileged_userfaultfd=1): skipped otherwise.
+ *
+ * The server holds a lock around each engine_drain(); the test reads
+ * counters and the table under the same lock.  A fault's resolve wakes
+ * the faulting thread from inside that locked section, so a snapshot
+ * taken after the access returns includes the whole resolve.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+
+#include <linux/userfaultfd.h>
+
+#include "kselftest_harness.h"
+
+#include "engine.h"
+#include "log.h"
+#include "maptable.h"
+
+#define NPAGES		64
+#define CLUSTER		16
+#define NTHREADS	8
+
+#define CTR(snap, name)	((snap).c[VMO_PSTAT_##name])
+
+/* ---------------------------------------------------------------- */
+/* Map table                                                         */
+/* ---------------------------------------------------------------- */
+
+#define TPS		4096ULL
+#define PG(n)		(0x10000000ULL + (uint64_t)(n) * TPS)
+
+static struct vmo_range mkrange(uint64_t first, uint64_t last_excl,
+				uint64_t pgoff, uint64_t obj)
+{
+	struct vmo_range r;
+
+	memset(&r, 0, sizeof(r));
+	r.start = PG(first);
+	r.end = PG(last_excl);
+	r.pgoff = pgoff;
+	r.obj_id = obj;
+	r.obj_size = 1024 * TPS;
+	r.kind = VMO_KIND_ANON;
+	return r;
+}
+
+/* Range i of the table is [PG(first), PG(last)) with @pgoff of @obj. */
+#define ASSERT_RANGE(mt, i, first, last, off, obj) do {			\
+	ASSERT_LT((size_t)(i), (mt)->nr);				\
+	EXPECT_EQ(PG(first), (mt)->r[i].start);				\
+	EXPECT_EQ(PG(last), (mt)->r[i].end);				\
+	EXPECT_EQ((uint64_t)(off), (mt)->r[i].pgoff);			\
+	EXPECT_EQ((uint64_t)(obj), (mt)->r[i].obj_id);			\
+} while (0)
+
+TEST(mt_insert_lookup)
+{
+	struct maptable mt;
+	struct vmo_range r;
+
+	maptable_init(&mt, TPS);
+	r = mkrange(10, 20, 0, 1);
+	ASSERT_EQ(0, maptable_insert(&mt, &r));
+	r = mkrange(0, 5, 7, 2);
+	ASSERT_EQ(0, maptable_insert(&mt, &r));
+	r = mkrange(30, 40, 3, 3);
+	ASSERT_EQ(0, maptable_insert(&mt, &r));
+
+	ASSERT_EQ(3, mt.nr);
+	ASSERT_RANGE(&mt, 0, 0, 5, 7, 2);
+	ASSERT_RANGE(&mt, 1, 10, 20, 0, 1);
+	ASSERT_RANGE(&mt, 2, 30, 40, 3, 3);
+
+	ASSERT_NE(NULL, maptable_lookup(&mt, PG(10)));
+	EXPECT_EQ(1, maptable_lookup(&mt, PG(10))->obj_id);
+	ASSERT_NE(NULL, maptable_lookup(&mt, PG(20) - 1));
+	EXPECT_EQ(1, maptable_lookup(&mt, PG(20) - 1)->obj_id);
+	ASSERT_NE(NULL, maptable_lookup(&mt, PG(4) + 123));
+	EXPECT_EQ(2, maptable_lookup(&mt, PG(4) + 123)->obj_id);
+	ASSERT_NE(NULL, maptable_lookup(&mt, PG(39)));
+	EXPECT_EQ(3, maptable_lookup(&mt, PG(39))->obj_id);
+
+	/* Refused: empty, inverted, unaligned. */
+	r = mkrange(50, 50, 0, 4);
+	EXPECT_EQ(-EINVAL, maptable_insert(&mt, &r));
+	r = mkrange(52, 50, 0, 4);
+	EXPECT_EQ(-EINVAL, maptable_insert(&mt, &r));
+	r = mkrange(50, 52, 0, 4);
+	r.start += 8;
+	EXPECT_EQ(-EINVAL, maptable_insert(&mt, &r));
+	EXPECT_EQ(3, mt.nr);
+	maptable_free(&mt);
+}
+
+TEST(mt_lookup_miss)
+{
+	struct maptable mt;
+	struct vmo_range r;
+
+	maptable_init(&mt, TPS);
+	EXPECT_EQ(NULL, maptable_lookup(&mt, PG(0)));
+
+	r = mkrange(10, 20, 0, 1);
+	ASSERT_EQ(0, maptable_insert(&mt, &r));
+	r = mkrange(30, 40, 0, 2);
+	ASSERT_EQ(0, maptable_insert(&mt, &r));
+	EXPECT_EQ(NULL, maptable_lookup(&mt, PG(10) - 1));	/* below */
+	EXPECT_EQ(NULL, maptable_lookup(&mt, PG(20)));		/* end excl. */
+	EXPECT_EQ(NULL, maptable_lookup(&mt, PG(25)));		/* gap */
+	EXPECT_EQ(NULL, maptable_lookup(&mt, PG(40)));		/* above */
+	EXPECT_EQ(NULL, maptable_lookup(&mt, ~0ULL));
+
+	maptable_remove(&mt, PG(0), PG(100));
+	EXPECT_EQ(0, mt.nr);
+	EXPECT_EQ(NULL, maptable_lookup(&mt, PG(15)));
+	maptable_free(&mt);
+}
+
+TEST(mt_overlap_replace)
+{
+	struct maptable mt;
+	struct vmo_range r;
+
+	maptable_init(&mt, TPS);
+	r = mkrange(0, 16, 100, 1);
+	ASSERT_EQ(0, maptable_insert(&mt, &r));
+
+	/* Inside: the old range is split around it, tail pgoff advanced. */
+	r = mkrange(4, 8, 0, 2);
+	ASSERT_EQ(0, maptable_insert(&mt, &r));
+	ASSERT_EQ(3, mt.nr);
+	ASSERT_RANGE(&mt, 0, 0, 4, 100, 1);
+	ASSERT_RANGE(&mt, 1, 4, 8, 0, 2);
+	ASSERT_RANGE(&mt, 2, 8, 16, 108, 1);
+
+	/* Across three ranges: trims both neighbours, swallows the middle. */
+	r = mkrange(2, 10, 50, 3);
+	ASSERT_EQ(0, maptable_insert(&mt, &r));
+	ASSERT_EQ(3, mt.nr);
+	ASSERT_RANGE(&mt, 0, 0, 2, 100, 1);
+	ASSERT_RANGE(&mt, 1, 2, 10, 50, 3);
+	ASSERT_RANGE(&mt, 2, 10, 16, 110, 1);
+
+	/* Exactly over one range. */
+	r = mkrange(2, 10, 9, 4);
+	ASSERT_EQ(0, maptable_insert(&mt, &r));
+	ASSERT_EQ(3, mt.nr);
+	ASSERT_RANGE(&mt, 1, 2, 10, 9, 4);
+
+	/* Over everything. */
+	r = mkrange(0, 16, 0, 5);
+	ASSERT_EQ(0, maptable_insert(&mt, &r));
+	ASSERT_EQ(1, mt.nr);
+	ASSERT_RANGE(&mt, 0, 0, 16, 0, 5);
+	maptable_free(&mt);
+}
+
+TEST(mt_remove_trims)
+{
+	struct maptable mt;
+	struct vmo_range r;
+
+	maptable_init(&mt, TPS);
+	r = mkrange(0, 16, 100, 1);
+	ASSERT_EQ(0, maptable_insert(&mt, &r));
+
+	maptable_remove(&mt, PG(0), PG(2));		/* head */
+	ASSERT_EQ(1, mt.nr);
+	ASSERT_RANGE(&mt, 0, 2, 16, 102, 1);
+
+	maptable_remove(&mt, PG(14), PG(20));		/* tail */
+	ASSERT_EQ(1, mt.nr);
+	ASSERT_RANGE(&mt, 0, 2, 14, 102, 1);
+
+	maptable_remove(&mt, PG(5), PG(7));		/* middle: split */
+	ASSERT_EQ(2, mt.nr);
+	ASSERT_RANGE(&mt, 0, 2, 5, 102, 1);
+	ASSERT_RANGE(&mt, 1, 7, 14, 107, 1);
+
+	maptable_remove(&mt, PG(4), PG(8));		/* across the gap */
+	ASSERT_EQ(2, mt.nr);
+	ASSERT_RANGE(&mt, 0, 2, 4, 102, 1);
+	ASSERT_RANGE(&mt, 1, 8, 14, 108, 1);
+
+	r = mkrange(20, 30, 0, 2);
+	ASSERT_EQ(0, maptable_insert(&mt, &r));
+	maptable_remove(&mt, PG(0), PG(25));		/* two gone, one trimmed */
+	ASSERT_EQ(1, mt.nr);
+	ASSERT_RANGE(&mt, 0, 25, 30, 5, 2);
+
+	maptable_remove(&mt, PG(40), PG(50));		/* nothing there */
+	maptable_remove(&mt, PG(30), PG(31));		/* touching the end */
+	maptable_remove(&mt, PG(24), PG(25));		/* touching the start */
+	maptable_remove(&mt, PG(27), PG(27));		/* empty */
+	ASSERT_EQ(1, mt.nr);
+	ASSERT_RANGE(&mt, 0, 25, 30, 5, 2);
+	maptable_free(&mt);
+}
+
+TEST(mt_move)
+{
+	struct maptable mt;
+	struct vmo_range r;
+
+	maptable_init(&mt, TPS);
+	r = mkrange(0, 16, 100, 1);
+	ASSERT_EQ(0, maptable_insert(&mt, &r));
+	r = mkrange(100, 104, 0, 2);		/* will be overwritten */
+	ASSERT_EQ(0, maptable_insert(&mt, &r));
+
+	/* Middle piece moved up, over another range. */
+	ASSERT_EQ(0, maptable_move(&mt, PG(4), PG(100), 4 * TPS));
+	ASSERT_EQ(3, mt.nr);
+	ASSERT_RANGE(&mt, 0, 0, 4, 100, 1);
+	ASSERT_RANGE(&mt, 1, 8, 16, 108, 1);
+	ASSERT_RANGE(&mt, 2, 100, 104, 104, 1);
+
+	/* A whole range moved up, then down below its old place. */
+	ASSERT_EQ(0, maptable_move(&mt, PG(8), PG(200), 8 * TPS));
+	ASSERT_EQ(3, mt.nr);
+	ASSERT_RANGE(&mt, 2, 200, 208, 108, 1);
+	ASSERT_EQ(0, maptable_move(&mt, PG(200), PG(50), 8 * TPS));
+	ASSERT_RANGE(&mt, 1, 50, 58, 108, 1);
+	ASSERT_RANGE(&mt, 2, 100, 104, 104, 1);
+
+	/* A move window holding two ranges and a gap, clipped at both ends. */
+	ASSERT_EQ(0, maptable_move(&mt, PG(2), PG(300), 100 * TPS));
+	ASSERT_EQ(5, mt.nr);
+	ASSERT_RANGE(&mt, 0, 0, 2, 100, 1);
+	ASSERT_RANGE(&mt, 1, 102, 104, 106, 1);
+	ASSERT_RANGE(&mt, 2, 300, 302, 102, 1);
+	ASSERT_RANGE(&mt, 3, 348, 356, 108, 1);
+	ASSERT_RANGE(&mt, 4, 398, 400, 104, 1);
+	EXPECT_EQ(NULL, maptable_lookup(&mt, PG(2)));
+	EXPECT_EQ(NULL, maptable_lookup(&mt, PG(50)));
+	EXPECT_EQ(NULL, maptable_lookup(&mt, PG(101)));
+
+	/* Moving nothing changes nothing (the destination is cleared). */
+	ASSERT_EQ(0, maptable_move(&mt, PG(500), PG(600), TPS));
+	ASSERT_EQ(5, mt.nr);
+	ASSERT_EQ(-EINVAL, maptable_move(&mt, ~0ULL - TPS, PG(0), 2 * TPS));
+	maptable_free(&mt);
+}
+
+TEST(mt_bounded)
+{
+	struct maptable mt;
+	struct vmo_range r;
+	int i;
+
+	maptable_init(&mt, TPS);
+	mt.max = 4;
+	for (i = 0; i < 4; i++) {
+		r = mkrange(i * 10, i * 10 + 5, 0, i + 1);
+		ASSERT_EQ(0, maptable_insert(&mt, &r));
+	}
+	ASSERT_EQ(4, mt.nr);
+	EXPECT_EQ(0, mt.flushes);
+	/* Replacing does not grow the table. */
+	r = mkrange(0, 5, 0, 9);
+	ASSERT_EQ(0, maptable_insert(&mt, &r));
+	ASSERT_EQ(4, mt.nr);
+	EXPECT_EQ(0, mt.flushes);
+	/* Growing past the bound starts over. */
+	r = mkrange(100, 101, 0, 5);
+	ASSERT_EQ(0, maptable_insert(&mt, &r));
+	EXPECT_EQ(1, mt.flushes);
+	ASSERT_EQ(1, mt.nr);
+	ASSERT_RANGE(&mt, 0, 100, 101, 0, 5);
+	EXPECT_EQ(NULL, maptable_lookup(&mt, PG(0)));
+	maptable_free(&mt);
+}
+
+/* ---------------------------------------------------------------- */
+/* Engine on a real userfaultfd                                      */
+/* ---------------------------------------------------------------- */
+
+struct stub {
+	int ret;			/* what lookups fail with, 0: answer */
+	struct vmo_range answer;	/* given if it holds the address */
+};
+
+/* engine_lookup_fn standing in for VMO_IOC_PAGER_LOOKUP. */
+static int stub_lookup(struct engine_ctx *ctx, struct engine_client *c,
+		       uint64_t addr, struct vmo_range *out)
+{
+	struct stub *s = ctx->lookup_arg;
+
+	(void)c;
+	if (s->ret)
+		return s->ret;
+	if (s->answer.start <= addr && addr < s->answer.end) {
+		*out = s->answer;
+		return 0;
+	}
+	return -ENOENT;
+}
+
+FIXTURE(engine) {
+	bool skip;
+	size_t ps;
+	size_t len;
+	int memfd;
+	int uffd;
+	char *a, *b;
+	char *extra;		/* mremap destination, unmapped at the end */
+	size_t extra_len;
+	struct stub stub;
+	struct engine_ctx ctx;
+	struct engine_client client;
+	bool client_ready;
+	/* server thread */
+	pthread_t thread;
+	bool running;
+	int stopfd;
+	int server_err;
+	pthread_mutex_t lock;
+};
+
+static void *server_main(void *arg)
+{
+	FIXTURE_DATA(engine) *self = arg;
+	struct pollfd pfd[2] = {
+		{ .fd = self->uffd, .events = POLLIN },
+		{ .fd = self->stopfd, .events = POLLIN },
+	};
+	int ret;
+
+	for (;;) {
+		if (poll(pfd, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			self->server_err = errno;
+			break;
+		}
+		if (pfd[1].revents)
+			break;
+		if (pfd[0].revents & (POLLERR | POLLHUP | POLLNVAL)) {
+			self->server_err = EIO;
+			break;
+		}
+		pthread_mutex_lock(&self->lock);
+		ret = engine_drain(&self->ctx, &self->client);
+		pthread_mutex_unlock(&self->lock);
+		if (ret < 0) {
+			self->server_err = -ret;
+			break;
+		}
+	}
+	return NULL;
+}
+
+static int start_server(FIXTURE_DATA(engine) *self)
+{
+	uint64_t drain;
+
+	/* Empty the stop eventfd left by a previous run. */
+	if (read(self->stopfd, &drain, sizeof(drain)) < 0 && errno != EAGAIN)
+		return -errno;
+	if (pthread_create(&self->thread, NULL, server_main, self))
+		return -1;
+	self->running = true;
+	return 0;
+}
+
+static void stop_server(FIXTURE_DATA(engine) *self)
+{
+	uint64_t one = 1;
+
+	if (!self->running)
+		return;
+	if (write(self->stopfd, &one, sizeof(one)) != sizeof(one))
+		abort();
+	pthread_join(self->thread, NULL);
+	self->running = false;
+}
+
+static struct vmo_counters snap(FIXTURE_DATA(engine) *self)
+{
+	struct vmo_counters s;
+
+	pthread_mutex_lock(&self->lock);
+	s = self->ctx.ctr;
+	pthread_mutex_unlock(&self->lock);
+	return s;
+}
+
+/* Feed one synthetic message to the engine, as the server would. */
+static void handle(FIXTURE_DATA(engine) *self, const struct uffd_msg *msg)
+{
+	pthread_mutex_lock(&self->lock);
+	engine_handle_msg(&self->ctx, &self->client, msg);
+	pthread_mutex_unlock(&self->lock);
+}
+
+/* A copy of the table's range holding @addr; start == end if none. */
+static struct vmo_range table_at(FIXTURE_DATA(engine) *self, void *addr)
+{
+	struct vmo_range r, *p;
+
+	memset(&r, 0, sizeof(r));
+	pthread_mutex_lock(&self->lock);
+	p = maptable_lookup(&self->client.mt, (uint64_t)(uintptr_t)addr);
+	if (p)
+		r = *p;
+	pthread_mutex_unlock(&self->lock);
+	return r;
+}
+
+static struct vmo_range view_range(FIXTURE_DATA(engine) *self, char *view)
+{
+	struct vmo_range r;
+
+	memset(&r, 0, sizeof(r));
+	r.start = (uint64_t)(uintptr_t)view;
+	r.end = r.start + self->len;
+	r.pgoff = 0;
+	r.obj_id = 1;
+	r.obj_size = self->len;
+	r.kind = VMO_KIND_ANON;
+	r.flags = VMO_MAP_SHARED | VMO_MAP_WRITE;
+	return r;
+}
+
+/* Is page @idx of the store allocated (filled by someone)? */
+static bool in_store(FIXTURE_DATA(engine) *self, size_t idx)
+{
+	off_t off = (off_t)(idx * self->ps);
+
+	return lseek(self->memfd, off, SEEK_DATA) == off;
+}
+
+static uint8_t peek(char *p)
+{
+	return *(volatile uint8_t *)p;
+}
+
+static struct uffd_msg fault_msg(void *addr, uint64_t flags)
+{
+	struct uffd_msg m;
+
+	memset(&m, 0, sizeof(m));
+	m.event = UFFD_EVENT_PAGEFAULT;
+	m.arg.pagefault.address = (uint64_t)(uintptr_t)addr;
+	m.arg.pagefault.flags = flags;
+	return m;
+}
+
+static int uffd_register(int uffd, void *addr, size_t len)
+{
+	struct uffdio_register reg = {
+		.range = { .start = (uintptr_t)addr, .len = len },
+		.mode = UFFDIO_REGISTER_MODE_MISSING |
+			UFFDIO_REGISTER_MODE_MINOR,
+	};
+	const uint64_t need = (1ULL << _UFFDIO_ZEROPAGE) |
+			      (1ULL << _UFFDIO_CONTINUE) |
+			      (1ULL << _UFFDIO_WAKE);
+
+	if (ioctl(uffd, UFFDIO_REGISTER, &reg) < 0)
+		return -errno;
+	return (reg.ioctls & need) == need ? 0 : -EOPNOTSUPP;
+}
+
+FIXTURE_SETUP(engine)
+{
+	struct uffdio_api api = {
+		.api = UFFD_API,
+		.features = UFFD_FEATURE_MISSING_SHMEM |
+			    UFFD_FEATURE_MINOR_SHMEM |
+			    UFFD_FEATURE_EVENT_UNMAP |
+			    UFFD_FEATURE_EVENT_REMAP |
+			    UFFD_FEATURE_EVENT_REMOVE,
+	};
+	struct vmo_range r;
+	int ret;
+
+	self->memfd = -1;
+	self->uffd = -1;
+	self->stopfd = -1;
+	self->a = MAP_FAILED;
+	self->b = MAP_FAILED;
+	self->extra = MAP_FAILED;
+	pthread_mutex_init(&self->lock, NULL);
+	vlog_level = VLOG_ERROR;
+
+	self->ps = sysconf(_SC_PAGESIZE);
+	self->len = NPAGES * self->ps;
+	self->memfd = memfd_create("pager_host_test", MFD_CLOEXEC);
+	ASSERT_LE(0, self->memfd);
+	ASSERT_EQ(0, ftruncate(self->memfd, self->len));
+	self->a = mmap(NULL, self->len, PROT_READ | PROT_WRITE, MAP_SHARED,
+		       self->memfd, 0);
+	ASSERT_NE(MAP_FAILED, self->a);
+	self->b = mmap(NULL, self->len, PROT_READ | PROT_WRITE, MAP_SHARED,
+		       self->memfd, 0);
+	ASSERT_NE(MAP_FAILED, self->b);
+	self->stopfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	ASSERT_LE(0, self->stopfd);
+
+	self->uffd = syscall(__NR_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+	if (self->uffd < 0) {
+		self->skip = true;
+		SKIP(return, "userfaultfd(2) not permitted here: %s (run as root or set vm.unprivileged_userfaultfd=1)",
+		     strerror(errno));
+	}
+	if (ioctl(self->uffd, UFFDIO_API, &api) < 0) {
+		self->skip = true;
+		SKIP(return, "UFFDIO_API with shmem MISSING/MINOR and UNMAP/REMAP/REMOVE events refused: %s",
+		     strerror(errno));
+	}
+	ret = uffd_register(self->uffd, self->a, self->len);
+	if (!ret)
+		ret = uffd_register(self->uffd, self->b, self->len);
+	if (ret == -EINVAL || ret == -EOPNOTSUPP) {
+		self->skip = true;
+		SKIP(return, "shmem MISSING|MINOR registration not supported: %s",
+		     strerror(-ret));
+	}
+	ASSERT_EQ(0, ret);
+
+	engine_init(&self->ctx, CLUSTER, stub_lookup, &self->stub);
+	engine_client_init(&self->client, &self->ctx, self->uffd, 7, getpid());
+	self->client_ready = true;
+	r = view_range(self, self->a);
+	ASSERT_EQ(0, maptable_insert(&self->client.mt, &r));
+	r = view_range(self, self->b);
+	ASSERT_EQ(0, maptable_insert(&self->client.mt, &r));
+	ASSERT_EQ(0, start_server(self));
+}
+
+FIXTURE_TEARDOWN(engine)
+{
+	stop_server(self);
+	/*
+	 * Close the uffd before unmapping: unmapping registered ranges
+	 * would wait for a reader of the UNMAP events.
+	 */
+	if (self->client_ready)
+		engine_client_destroy(&self->client);
+	else if (self->uffd >= 0)
+		close(self->uffd);
+	if (self->a != MAP_FAILED)
+		munmap(self->a, self->len);
+	if (self->b != MAP_FAILED)
+		munmap(self->b, self->len);
+	if (self->extra != MAP_FAILED)
+		munmap(self->extra, self->extra_len);
+	if (self->memfd >= 0)
+		close(self->memfd);
+	if (self->stopfd >= 0)
+		close(self->stopfd);
+	EXPECT_EQ(0, self->server_err);
+}
+
+/* The 6.1 harness runs the test body even after SKIP() in the setup. */
+#define SKIP_IF_NO_UFFD() do { if (self->skip) return; } while (0)
+
+TEST_F(engine, missing_reads_zero)
+{
+	struct vmo_counters s;
+	size_t i;
+
+	SKIP_IF_NO_UFFD();
+	ASSERT_FALSE(in_store(self, 5));
+	for (i = 0; i < self->ps; i++)
+		ASSERT_EQ(0, peek(self->a + 5 * self->ps + i));
+	s = snap(self);
+	EXPECT_EQ(1, CTR(s, FAULTS_MISSING));
+	EXPECT_EQ(1, CTR(s, PAGES_ZEROED));
+	EXPECT_EQ(0, CTR(s, FAULTS_MINOR));
+	EXPECT_EQ(0, CTR(s, ERRORS));
+	EXPECT_EQ(0, CTR(s, LOOKUPS));
+	/* The zero page went into the store, not just into view A ... */
+	EXPECT_TRUE(in_store(self, 5));
+	EXPECT_FALSE(in_store(self, 6));
+	/* ... so view B only needs it mapped: a MINOR fault. */
+	EXPECT_EQ(0, peek(self->b + 5 * self->ps));
+	s = snap(self);
+	EXPECT_EQ(1, CTR(s, FAULTS_MISSING));
+	EXPECT_EQ(1, CTR(s, FAULTS_MINOR));
+	EXPECT_EQ(1, CTR(s, PAGES_CONTINUED));
+	EXPECT_EQ(0, CTR(s, ERRORS));
+}
+
+TEST_F(engine, write_a_read_b)
+{
+	char *pa = self->a + 3 * self->ps, *pb = self->b + 3 * self->ps;
+	char expect[4096];
+	struct vmo_counters s;
+
+	SKIP_IF_NO_UFFD();
+	ASSERT_LE(self->ps, sizeof(expect));
+	memset(expect, 0x5a, self->ps);
+	expect[100] = 0x77;
+	memset(pa, 0x5a, self->ps);		/* MISSING write fault */
+	pa[100] = 0x77;
+	ASSERT_EQ(0, memcmp(pb, expect, self->ps));	/* MINOR in B */
+	s = snap(self);
+	EXPECT_EQ(1, CTR(s, FAULTS_MISSING));
+	EXPECT_EQ(1, CTR(s, PAGES_ZEROED));
+	EXPECT_EQ(1, CTR(s, FAULTS_MINOR));
+	EXPECT_EQ(1, CTR(s, PAGES_CONTINUED));
+	EXPECT_EQ(0, CTR(s, ERRORS));
+	/* Both views now map the one store page. */
+	pb[7] = 0x11;
+	EXPECT_EQ(0x11, peek(pa + 7));
+	s = snap(self);
+	EXPECT_EQ(2, CTR(s, FAULTS_MISSING) + CTR(s, FAULTS_MINOR));
+}
+
+TEST_F(engine, window_grows)
+{
+	struct vmo_counters s;
+	size_t i;
+
+	SKIP_IF_NO_UFFD();
+	for (i = 0; i < 32; i++)
+		ASSERT_EQ(0, peek(self->a + i * self->ps));
+	/*
+	 * Windows 1, 2, 4, 8, 16, 16 start at pages 0, 1, 3, 7, 15, 31:
+	 * six faults for 47 pages (a fill maps its pages, and shmem does
+	 * no fault-around on a MINOR-registered range).
+	 */
+	s = snap(self);
+	EXPECT_EQ(6, CTR(s, FAULTS_MISSING));
+	EXPECT_EQ(47, CTR(s, PAGES_ZEROED));
+	EXPECT_TRUE(in_store(self, 46));
+	EXPECT_FALSE(in_store(self, 47));
+	/* The rest: 16 from page 47, then the last page alone (range end). */
+	for (i = 32; i < NPAGES; i++)
+		ASSERT_EQ(0, peek(self->a + i * self->ps));
+	s = snap(self);
+	EXPECT_EQ(8, CTR(s, FAULTS_MISSING));
+	EXPECT_EQ(NPAGES, CTR(s, PAGES_ZEROED));
+	EXPECT_EQ(0, CTR(s, ERRORS));
+	EXPECT_EQ(0, CTR(s, RACES));
+}
+
+TEST_F(engine, window_resets)
+{
+	struct vmo_counters s;
+
+	SKIP_IF_NO_UFFD();
+	ASSERT_EQ(0, peek(self->a + 40 * self->ps));	/* 1 page */
+	ASSERT_EQ(0, peek(self->a + 10 * self->ps));	/* jump: 1 page */
+	ASSERT_EQ(0, peek(self->a + 11 * self->ps));	/* next: 2 pages */
+	ASSERT_EQ(0, peek(self->a + 20 * self->ps));	/* jump: 1 page */
+	s = snap(self);
+	EXPECT_EQ(4, CTR(s, FAULTS_MISSING));
+	EXPECT_EQ(5, CTR(s, PAGES_ZEROED));
+	EXPECT_TRUE(in_store(self, 12));
+	EXPECT_FALSE(in_store(self, 13));
+	EXPECT_FALSE(in_store(self, 21));
+}
+
+TEST_F(engine, window_stops_at_object_end)
+{
+	struct vmo_counters s;
+	struct vmo_range *r;
+
+	SKIP_IF_NO_UFFD();
+	/* The object ends 4 pages in, though the mapping goes on. */
+	pthread_mutex_lock(&self->lock);
+	r = maptable_lookup(&self->client.mt, (uintptr_t)self->a);
+	ASSERT_NE(NULL, r);
+	r->obj_size = 4 * self->ps;
+	pthread_mutex_unlock(&self->lock);
+
+	ASSERT_EQ(0, peek(self->a));			/* page 0 */
+	ASSERT_EQ(0, peek(self->a + self->ps));		/* pages 1, 2 */
+	ASSERT_EQ(0, peek(self->a + 3 * self->ps));	/* 3 only, not 3..6 */
+	s = snap(self);
+	EXPECT_EQ(3, CTR(s, FAULTS_MISSING));
+	EXPECT_EQ(4, CTR(s, PAGES_ZEROED));
+	EXPECT_TRUE(in_store(self, 3));
+	EXPECT_FALSE(in_store(self, 4));
+	EXPECT_EQ(0, CTR(s, ERRORS));
+}
+
+TEST_F(engine, window_split_vma)
+{
+	struct vmo_counters s;
+
+	SKIP_IF_NO_UFFD();
+	/*
+	 * mprotect splits view A's VMA at pages 4 and 8 without any uffd
+	 * event; the table still has one range.  A fill crossing a VMA
+	 * boundary fails with ENOENT: the engine must retry the faulting
+	 * page alone (else the thread would wait forever).
+	 */
+	ASSERT_EQ(0, mprotect(self->a + 4 * self->ps, 4 * self->ps, PROT_READ));
+	ASSERT_EQ(0, peek(self->a + 2 * self->ps));	/* window 1 */
+	ASSERT_EQ(0, peek(self->a + 3 * self->ps));	/* 3..4 crosses */
+	s = snap(self);
+	EXPECT_EQ(2, CTR(s, FAULTS_MISSING));
+	EXPECT_EQ(2, CTR(s, PAGES_ZEROED));
+	EXPECT_FALSE(in_store(self, 4));
+	ASSERT_EQ(0, peek(self->a + 4 * self->ps));	/* 4..7, one VMA */
+	s = snap(self);
+	EXPECT_EQ(3, CTR(s, FAULTS_MISSING));
+	EXPECT_EQ(6, CTR(s, PAGES_ZEROED));
+	EXPECT_TRUE(in_store(self, 7));
+	EXPECT_FALSE(in_store(self, 8));
+	EXPECT_EQ(0, CTR(s, ERRORS));
+}
+
+struct racer {
+	FIXTURE_DATA(engine) *self;
+	pthread_barrier_t *barrier;
+	unsigned int id;
+	unsigned int bad;
+};
+
+static void *racer_main(void *arg)
+{
+	struct racer *r = arg;
+	size_t ps = r->self->ps, p;
+	unsigned int u;
+
+	/* All threads write their slot of every page, in the same order. */
+	for (p = 0; p < NPAGES; p++)
+		((volatile uint64_t *)(r->self->a + p * ps))[r->id] =
+			(p << 8) | r->id;
+	pthread_barrier_wait(r->barrier);	/* writes done */
+	pthread_barrier_wait(r->barrier);	/* counters sampled */
+	/* Then all read every slot through the other view. */
+	for (p = 0; p < NPAGES; p++)
+		for (u = 0; u < NTHREADS; u++)
+			if (((volatile uint64_t *)(r->self->b + p * ps))[u] !=
+			    ((p << 8) | u))
+				r->bad++;
+	return NULL;
+}
+
+TEST_F(engine, concurrent_faults)
+{
+	struct racer racers[NTHREADS];
+	pthread_t threads[NTHREADS];
+	pthread_barrier_t barrier;
+	struct vmo_counters mid, s;
+	unsigned int i, bad = 0;
+
+	SKIP_IF_NO_UFFD();
+	ASSERT_EQ(0, pthread_barrier_init(&barrier, NULL, NTHREADS + 1));
+	for (i = 0; i < NTHREADS; i++) {
+		racers[i] = (struct racer){ self, &barrier, i, 0 };
+		ASSERT_EQ(0, pthread_create(&threads[i], NULL, racer_main,
+					    &racers[i]));
+	}
+	pthread_barrier_wait(&barrier);
+	mid = snap(self);
+	pthread_barrier_wait(&barrier);
+	for (i = 0; i < NTHREADS; i++) {
+		pthread_join(threads[i], NULL);
+		bad += racers[i].bad;
+	}
+	s = snap(self);
+	EXPECT_EQ(0, bad);
+	EXPECT_EQ(0, CTR(s, ERRORS));
+
+	/* Phase A: only MISSING faults; each store page zeroed once. */
+	EXPECT_LE(1, CTR(mid, FAULTS_MISSING));
+	EXPECT_EQ(0, CTR(mid, FAULTS_MINOR));
+	EXPECT_EQ(NPAGES, CTR(mid, PAGES_ZEROED));
+	/*
+	 * Phase B: only MINOR faults; each page mapped into B once, every
+	 * other fault read found it mapped (a race) and was woken.
+	 */
+	EXPECT_EQ(CTR(mid, FAULTS_MISSING), CTR(s, FAULTS_MISSING));
+	EXPECT_EQ(NPAGES, CTR(s, PAGES_CONTINUED));
+	EXPECT_EQ(NPAGES + CTR(s, RACES) - CTR(mid, RACES),
+		  CTR(s, FAULTS_MINOR));
+	EXPECT_LE(CTR(s, RACES), CTR(s, WAKES));
+	TH_LOG("missing %llu minor %llu races %llu wakes %llu",
+	       (unsigned long long)CTR(s, FAULTS_MISSING),
+	       (unsigned long long)CTR(s, FAULTS_MINOR),
+	       (unsigned long long)CTR(s, RACES),
+	       (unsigned long long)CTR(s, WAKES));
+	pthread_barrier_destroy(&barrier);
+}
+
+TEST_F(engine, munmap_sends_unmap)
+{
+	size_t ps = self->ps;
+	struct vmo_counters s;
+	struct vmo_range r;
+
+	SKIP_IF_NO_UFFD();
+	ASSERT_EQ(0, peek(self->a));
+	/* munmap returns once the server has read the UNMAP event. */
+	ASSERT_EQ(0, munmap(self->a + 16 * ps, 16 * ps));
+	s = snap(self);
+	EXPECT_EQ(1, CTR(s, EV_UNMAP));
+
+	EXPECT_EQ(3, self->client.mt.nr);	/* A head, A tail, B */
+	r = table_at(self, self->a + 15 * ps);
+	EXPECT_EQ((uintptr_t)self->a, r.start);
+	EXPECT_EQ((uintptr_t)self->a + 16 * ps, r.end);
+	EXPECT_EQ(0, r.pgoff);
+	r = table_at(self, self->a + 16 * ps);
+	EXPECT_EQ(r.start, r.end);
+	r = table_at(self, self->a + 31 * ps);
+	EXPECT_EQ(r.start, r.end);
+	r = table_at(self, self->a + 32 * ps);
+	EXPECT_EQ((uintptr_t)self->a + 32 * ps, r.start);
+	EXPECT_EQ((uintptr_t)self->a + 64 * ps, r.end);
+	EXPECT_EQ(32, r.pgoff);
+
+	/* The rest still serves, from the table. */
+	ASSERT_EQ(0, peek(self->a + 40 * ps));
+	s = snap(self);
+	EXPECT_EQ(2, CTR(s, FAULTS_MISSING));
+	EXPECT_EQ(0, CTR(s, LOOKUPS));
+	EXPECT_EQ(0, CTR(s, ERRORS));
+}
+
+TEST_F(engine, mremap_sends_remap)
+{
+	size_t ps = self->ps;
+	struct vmo_counters s;
+	struct vmo_range r;
+	char *dst;
+
+	SKIP_IF_NO_UFFD();
+	self->a[8 * ps] = 0x42;
+	self->extra_len = 8 * ps;
+	self->extra = mmap(NULL, self->extra_len, PROT_NONE,
+			   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, self->extra);
+	/* Move A's pages 8..15 elsewhere. */
+	dst = mremap(self->a + 8 * ps, 8 * ps, 8 * ps,
+		     MREMAP_MAYMOVE | MREMAP_FIXED, self->extra);
+	ASSERT_EQ(self->extra, dst);
+	s = snap(self);
+	EXPECT_EQ(1, CTR(s, EV_REMAP));
+
+	r = table_at(self, dst);
+	EXPECT_EQ((uintptr_t)dst, r.start);
+	EXPECT_EQ((uintptr_t)dst + 8 * ps, r.end);
+	EXPECT_EQ(8, r.pgoff);
+	r = table_at(self, self->a + 8 * ps);
+	EXPECT_EQ(r.start, r.end);
+	r = table_at(self, self->a + 7 * ps);
+	EXPECT_EQ((uintptr_t)self->a + 8 * ps, r.end);
+	r = table_at(self, self->a + 16 * ps);
+	EXPECT_EQ(16, r.pgoff);
+
+	/* Moved with its page table: no fault. */
+	EXPECT_EQ(0x42, peek(dst));
+	/* Untouched page 11 of the object: served at the new address ... */
+	EXPECT_EQ(0, peek(dst + 3 * ps));
+	dst[3 * ps] = 0x24;
+	/* ... and it is page 11 of the store. */
+	EXPECT_EQ(0x24, peek(self->b + 11 * ps));
+	s = snap(self);
+	EXPECT_EQ(2, CTR(s, FAULTS_MISSING));
+	EXPECT_TRUE(in_store(self, 11));
+	EXPECT_EQ(0, CTR(s, LOOKUPS));
+	EXPECT_EQ(0, CTR(s, ERRORS));
+}
+
+TEST_F(engine, madvise_remove_sends_remove)
+{
+	size_t ps = self->ps;
+	struct vmo_counters s;
+
+	SKIP_IF_NO_UFFD();
+	self->a[2 * ps] = 7;
+	ASSERT_TRUE(in_store(self, 2));
+	ASSERT_EQ(0, madvise(self->a + 2 * ps, ps, MADV_REMOVE));
+	s = snap(self);
+	EXPECT_EQ(1, CTR(s, EV_REMOVE));
+	EXPECT_FALSE(in_store(self, 2));
+	/* The page is gone from the store: MISSING again, zeroes. */
+	EXPECT_EQ(0, peek(self->a + 2 * ps));
+	s = snap(self);
+	EXPECT_EQ(2, CTR(s, FAULTS_MISSING));
+	EXPECT_EQ(2, CTR(s, PAGES_ZEROED));
+	EXPECT_EQ(0, CTR(s, ERRORS));
+}
+
+TEST_F(engine, minor_on_vanished_page_wakes)
+{
+	struct uffd_msg m = fault_msg(self->a + 9 * self->ps,
+				      UFFD_PAGEFAULT_FLAG_MINOR);
+	struct vmo_counters s;
+
+	SKIP_IF_NO_UFFD();
+	/* As if the page had been punched between the fault and its read. */
+	handle(self, &m);
+	s = snap(self);
+	EXPECT_EQ(1, CTR(s, FAULTS_MINOR));
+	EXPECT_EQ(0, CTR(s, PAGES_CONTINUED));
+	EXPECT_EQ(1, CTR(s, WAKES));	/* CONTINUE: EFAULT -> wake */
+	EXPECT_EQ(0, CTR(s, ERRORS));
+	EXPECT_EQ(0, peek(self->a + 9 * self->ps));
+}
+
+TEST_F(engine, missing_on_present_page_races)
+{
+	struct uffd_msg m = fault_msg(self->b + 4 * self->ps, 0);
+	struct vmo_counters s;
+
+	SKIP_IF_NO_UFFD();
+	/* Filled through A after B's (synthetic) MISSING fault was queued. */
+	ASSERT_EQ(0, peek(self->a + 4 * self->ps));
+	handle(self, &m);
+	s = snap(self);
+	EXPECT_EQ(2, CTR(s, FAULTS_MISSING));
+	EXPECT_EQ(1, CTR(s, PAGES_ZEROED));
+	EXPECT_EQ(1, CTR(s, RACES));	/* ZEROPAGE: EEXIST */
+	EXPECT_EQ(1, CTR(s, WAKES));
+	EXPECT_EQ(0, CTR(s, ERRORS));
+	/* The woken thread would fault again, MINOR this time. */
+	EXPECT_EQ(0, peek(self->b + 4 * self->ps));
+	s = snap(self);
+	EXPECT_EQ(1, CTR(s, PAGES_CONTINUED));
+}
+
+TEST_F(engine, fault_outside_objects_is_error)
+{
+	/* No table entry here, and no real fault: nobody would wake it. */
+	struct uffd_msg m = fault_msg((void *)0x100000000ULL, 0);
+	struct vmo_counters s;
+
+	SKIP_IF_NO_UFFD();
+	vlog_level = VLOG_SILENT;
+	self->stub.ret = -ENOENT;
+	handle(self, &m);
+	s = snap(self);
+	EXPECT_EQ(1, CTR(s, FAULTS_MISSING));
+	EXPECT_EQ(1, CTR(s, LOOKUPS));
+	EXPECT_EQ(1, CTR(s, ERRORS));
+	EXPECT_EQ(0, CTR(s, WAKES));
+	EXPECT_EQ(0, CTR(s, PAGES_ZEROED));
+	EXPECT_TRUE(self->client.warned_unmapped);
+
+	/* Failures are not cached: asked again, counted again. */
+	self->stub.ret = -ESRCH;
+	handle(self, &m);
+	m.arg.pagefault.flags = UFFD_PAGEFAULT_FLAG_MINOR;
+	self->stub.ret = 0;	/* answers nothing for this address */
+	handle(self, &m);
+	s = snap(self);
+	EXPECT_EQ(3, CTR(s, LOOKUPS));
+	EXPECT_EQ(3, CTR(s, ERRORS));
+	EXPECT_EQ(0, CTR(s, WAKES));
+	EXPECT_EQ(0, CTR(s, PAGES_CONTINUED));
+	EXPECT_EQ(2, self->client.mt.nr);
+}
+
+TEST_F(engine, lookup_fills_table)
+{
+	size_t ps = self->ps;
+	struct vmo_counters s;
+	struct vmo_range r;
+
+	SKIP_IF_NO_UFFD();
+	pthread_mutex_lock(&self->lock);
+	maptable_remove(&self->client.mt, (uintptr_t)self->b,
+			(uintptr_t)self->b + self->len);
+	pthread_mutex_unlock(&self->lock);
+	self->stub.answer = view_range(self, self->b);
+
+	self->a[6 * ps] = 0x33;				/* from the table */
+	EXPECT_EQ(0x33, peek(self->b + 6 * ps));	/* lookup, MINOR */
+	s = snap(self);
+	EXPECT_EQ(1, CTR(s, LOOKUPS));
+	EXPECT_EQ(1, CTR(s, PAGES_CONTINUED));
+	r = table_at(self, self->b + 20 * ps);
+	EXPECT_EQ((uintptr_t)self->b, r.start);
+	EXPECT_EQ((uintptr_t)self->b + self->len, r.end);
+
+	EXPECT_EQ(0, peek(self->b + 7 * ps));		/* cached, MISSING */
+	s = snap(self);
+	EXPECT_EQ(1, CTR(s, LOOKUPS));
+	EXPECT_EQ(2, CTR(s, FAULTS_MISSING));
+	EXPECT_EQ(0, CTR(s, ERRORS));
+}
+
+TEST_F(engine, kind_not_served)
+{
+	struct uffd_msg m = fault_msg(self->a + 20 * self->ps, 0);
+	struct vmo_counters s;
+	struct vmo_range *r;
+
+	SKIP_IF_NO_UFFD();
+	vlog_level = VLOG_SILENT;
+	pthread_mutex_lock(&self->lock);
+	r = maptable_lookup(&self->client.mt, (uintptr_t)self->a);
+	ASSERT_NE(NULL, r);
+	r->kind = VMO_KIND_FILE;
+	pthread_mutex_unlock(&self->lock);
+
+	handle(self, &m);
+	s = snap(self);
+	EXPECT_EQ(1, CTR(s, ERRORS));
+	EXPECT_EQ(0, CTR(s, PAGES_ZEROED));
+	EXPECT_EQ(0, CTR(s, WAKES));
+	EXPECT_FALSE(in_store(self, 20));
+	EXPECT_TRUE(self->client.warned_kind);
+}
+
+TEST_F(engine, fork_event_closes_fd)
+{
+	struct vmo_counters s;
+	struct uffd_msg m;
+	int fd;
+
+	SKIP_IF_NO_UFFD();
+	vlog_level = VLOG_SILENT;
+	fd = eventfd(0, EFD_CLOEXEC);
+	ASSERT_LE(0, fd);
+	memset(&m, 0, sizeof(m));
+	m.event = UFFD_EVENT_FORK;
+	m.arg.fork.ufd = fd;
+	handle(self, &m);
+	EXPECT_EQ(-1, fcntl(fd, F_GETFD));
+	EXPECT_EQ(EBADF, errno);
+	s = snap(self);
+	EXPECT_EQ(1, CTR(s, EV_FORK));
+	EXPECT_EQ(0, CTR(s, ERRORS));
+}
+
+TEST_F(engine, unknown_event_is_error)
+{
+	struct vmo_counters s;
+	struct uffd_msg m;
+
+	SKIP_IF_NO_UFFD();
+	vlog_level = VLOG_SILENT;
+	memset(&m, 0, sizeof(m));
+	m.event = 0x7f;
+	handle(self, &m);
+	s = snap(self);
+	EXPECT_EQ(1, CTR(s, ERRORS));
+	EXPECT_EQ(0, CTR(s, FAULTS_MISSING) + CTR(s, FAULTS_MINOR));
+}
+
+struct toucher {
+	char *addr;
+	volatile int done;
+	uint8_t value;
+};
+
+static void *toucher_main(void *arg)
+{
+	struct toucher *t = arg;
+
+	t->value = peek(t->addr);
+	t->done = 1;
+	return NULL;
+}
+
+TEST_F(engine, wake_all_after_pager_loss)
+{
+	struct toucher t = { .addr = self->a + 10 * self->ps, .value = 0xff };
+	struct pollfd pfd = { .fd = self->uffd, .events = POLLIN };
+	struct vmo_counters s;
+	struct uffd_msg m;
+	pthread_t thread;
+	uint64_t start = 65536;
+	int ret;
+
+	SKIP_IF_NO_UFFD();
+	/* A pager reads a fault and dies before serving it. */
+	stop_server(self);
+	ASSERT_EQ(0, pthread_create(&thread, NULL, toucher_main, &t));
+	ASSERT_EQ(1, poll(&pfd, 1, 10000));
+	ASSERT_EQ(sizeof(m), read(self->uffd, &m, sizeof(m)));
+	ASSERT_EQ(UFFD_EVENT_PAGEFAULT, m.event);
+	usleep(100 * 1000);
+	ASSERT_FALSE(t.done);
+
+	/*
+	 * The next pager serves, but no message names that thread again
+	 * until it is woken over the whole user address space, as the
+	 * daemon does for a new client.
+	 */
+	ASSERT_EQ(0, start_server(self));
+	usleep(100 * 1000);
+	ASSERT_FALSE(t.done);
+	pthread_mutex_lock(&self->lock);
+	ret = engine_wake(&self->ctx, &self->client, start,
+			  0x7ffffffff000ULL - start);
+	pthread_mutex_unlock(&self->lock);
+	ASSERT_EQ(0, ret);
+	pthread_join(thread, NULL);
+	EXPECT_TRUE(t.done);
+	EXPECT_EQ(0, t.value);
+	s = snap(self);
+	EXPECT_EQ(1, CTR(s, FAULTS_MISSING));	/* the fault read again */
+	EXPECT_EQ(1, CTR(s, PAGES_ZEROED));
+	EXPECT_EQ(1, CTR(s, WAKES));
+	EXPECT_EQ(0, CTR(s, ERRORS));
+}
+
+TEST(counter_names)
+{
+	unsigned int i;
+
+	for (i = 0; i < VMO_PSTAT_NR; i++)
+		ASSERT_NE(NULL, engine_counter_name(i));
+	EXPECT_STREQ("faults_missing",
+		     engine_counter_name(VMO_PSTAT_FAULTS_MISSING));
+	EXPECT_STREQ("lookups", engine_counter_name(VMO_PSTAT_LOOKUPS));
+	EXPECT_EQ(NULL, engine_counter_name(VMO_PSTAT_NR));
+}
+
+TEST_HARNESS_MAIN
