@@ -240,6 +240,8 @@ long vmo_ioctl_client_attach(struct vmo_session *s, void __user *argp)
 		goto unregister;
 	}
 	c->id = vmo_next_client_id++;
+	c->gone_ev->ev.type = VMO_EV_CLIENT_GONE;
+	c->gone_ev->ev.client_id = c->id;
 	ev.client_id = c->id;
 	ev.pid = c->tgid;
 	if (vmo_pager_attached() && !vmo_pager_queue_new(&ev)) {

@@ -854,6 +854,8 @@ TEST(object_outlives_session)
 TEST(client_ends_when_process_exits)
 {
 	long long clients = vmo_util_stat("clients");
+	long long served = vmo_util_stat("pager_clients");
+	long long total = vmo_util_stat("pager_clients_total");
 	pid_t pid = fork();
 
 	ASSERT_GE(pid, 0);
@@ -873,6 +875,10 @@ TEST(client_ends_when_process_exits)
 	}
 	ASSERT_EQ(0, vmo_util_wait_child(pid));
 	EXPECT_EQ(clients, vmo_util_stat("clients"));
+	/* The pager was told, and let go of the client's uffd. */
+	EXPECT_GE(vmo_util_wait_stat("pager_clients_total", total + 1),
+		  total + 1);
+	EXPECT_EQ(served, vmo_util_wait_stat_eq("pager_clients", served));
 }
 
 TEST_HARNESS_MAIN

@@ -138,6 +138,21 @@ static inline long long vmo_util_wait_stat(const char *name, long long min)
 	return v;
 }
 
+/* Polls until stat @name equals @want; returns the last value read. */
+static inline long long vmo_util_wait_stat_eq(const char *name, long long want)
+{
+	long long v = -1;
+	int i;
+
+	for (i = 0; i < 1000; i++) {
+		v = vmo_util_stat(name);
+		if (v == want)
+			break;
+		vmo_util_sleep_ms(10);
+	}
+	return v;
+}
+
 /* Waits for a child and returns its exit code, or -1 if it did not exit. */
 static inline int vmo_util_wait_child(pid_t pid)
 {
