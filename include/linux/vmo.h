@@ -29,6 +29,9 @@
 #define VMO_FEATURE_CLIENT	_BITULL(1)	/* clients hand over a uffd */
 #define VMO_FEATURE_PAGER	_BITULL(2)	/* pager attach/events/lookup */
 #define VMO_FEATURE_PROC	_BITULL(3)	/* /proc/vmo/{stats,objects} */
+#define VMO_FEATURE_FILE	_BITULL(4)	/* file-backed objects */
+#define VMO_FEATURE_SHADOW	_BITULL(5)	/* copy-on-write shadow objects */
+#define VMO_FEATURE_SYNC	_BITULL(6)	/* VMO_OBJ_SYNC write-back */
 
 /**
  * struct vmo_handshake - agree on the API version (first request)
@@ -48,26 +51,42 @@ struct vmo_handshake {
 	__u64 reserved[2];
 };
 
-/* Object kinds.  FILE and SHADOW are reserved for a later version. */
+/* Object kinds. */
 #define VMO_KIND_ANON		1	/* demand-zero */
-#define VMO_KIND_FILE		2	/* reserved: backed by a file */
-#define VMO_KIND_SHADOW		3	/* reserved: copy-on-write over a parent */
+#define VMO_KIND_FILE		2	/* backed by a file */
+#define VMO_KIND_SHADOW		3	/* copy-on-write over a parent object */
 
 /* Flags of struct vmo_create. */
 #define VMO_CREATE_CLOEXEC	_BITUL(0)	/* object fd gets O_CLOEXEC */
-#define VMO_CREATE_FLAGS	VMO_CREATE_CLOEXEC
+#define VMO_CREATE_SHARED	_BITUL(1)	/* FILE: writes reach the file */
+#define VMO_CREATE_FLAGS	(VMO_CREATE_CLOEXEC | VMO_CREATE_SHARED)
+
+/* Longest shadow chain: a shadow at this depth cannot be shadowed. */
+#define VMO_MAX_DEPTH		64
+
+/* "No fd" in an fd field the module fills. */
+#define VMO_NO_FD		0xffffffffU
 
 /* Largest object: 1 TiB, far below what pgoff arithmetic could overflow. */
 #define VMO_MAX_SIZE		_BITULL(40)
 
 /**
  * struct vmo_create - create an object (VMO_IOC_CREATE)
- * @kind: VMO_KIND_*; only VMO_KIND_ANON in this version.
- * @flags: VMO_CREATE_* flags.
+ * @kind: VMO_KIND_*.
+ * @flags: VMO_CREATE_* flags; VMO_CREATE_SHARED only for FILE.
  * @size: in bytes: a non-zero multiple of the page size, at most
  *	VMO_MAX_SIZE.
- * @offset: offset into the source (file or parent); must be 0 for ANON.
- * @src_fd: source file or parent object fd; must be 0 for ANON.
+ * @offset: page-aligned byte offset into the source: the file (FILE) or
+ *	the parent object (SHADOW); must be 0 for ANON.
+ * @src_fd: FILE: an fd of a regular file, open for reading (and for
+ *	writing with VMO_CREATE_SHARED); SHADOW: the parent's object fd;
+ *	must be 0 for ANON.  The module keeps its own reference.
+ *
+ * FILE: @offset must lie before the file's end (ENXIO); pages wholly
+ * past the end of the file at creation raise SIGBUS, as with mmap.  The
+ * object does not follow later changes of the file's size.
+ * SHADOW: @offset + @size must lie within the parent (EINVAL); a chain
+ * may be VMO_MAX_DEPTH deep (ELOOP beyond).
  * @pad: must be 0.
  * @reserved: must be 0.
  * @id: out: the object's id (never reused while the module is loaded).
@@ -98,6 +117,12 @@ struct vmo_create {
  * @resident_pages: pages in the object's store.
  * @refs: references on the object's store (fds, mappings, dependents).
  * @mappings: VMAs mapping the object, in all processes.
+ * @depth: 0, or 1 + the parent's depth for a shadow.
+ * @pad: 0.
+ * @clean_pages: resident pages that can be re-created (from the file
+ *	or the parent) because nobody wrote them since they were filled;
+ *	the others are the object's own.
+ * @file_size: FILE: the file's size at creation.
  * @reserved: 0.
  */
 struct vmo_info {
@@ -110,7 +135,30 @@ struct vmo_info {
 	__u64 resident_pages;
 	__u64 refs;
 	__u64 mappings;
-	__u64 reserved[4];
+	__u32 depth;
+	__u32 pad;
+	__u64 clean_pages;
+	__u64 file_size;
+	__u64 reserved[1];
+};
+
+/**
+ * struct vmo_sync - write a shared file object back (VMO_OBJ_SYNC)
+ * @flags: must be 0.
+ * @pad: must be 0.
+ * @pages: out: pages the pager wrote to the file.
+ * @reserved: must be 0.
+ *
+ * Like msync(MS_SYNC) over the whole object: returns once every page
+ * written before the call is in the file (and fdatasync'ed).  Other
+ * objects have nothing to write back: 0 at once.  ENOTCONN if no pager
+ * is attached (or it detached meanwhile); EINTR on a signal.
+ */
+struct vmo_sync {
+	__u32 flags;
+	__u32 pad;
+	__u64 pages;
+	__u64 reserved[2];
 };
 
 /**
@@ -178,6 +226,7 @@ struct vmo_pager_attach {
 #define VMO_EV_CLIENT_GONE	2	/* close the client's uffd */
 #define VMO_EV_MAP		3	/* a client mapped an object */
 #define VMO_EV_OBJ_GONE		4	/* an object was freed */
+#define VMO_EV_SYNC		5	/* write object back, then PAGER_DONE */
 
 /* Flags of struct vmo_event and struct vmo_lookup. */
 #define VMO_MAP_SHARED		_BITUL(0)	/* MAP_SHARED (else private) */
@@ -196,9 +245,18 @@ struct vmo_pager_attach {
  * @len: MAP: length in bytes.
  * @pgoff: MAP: object page index mapped at @addr.
  * @obj_size: MAP: object size in bytes.
- * @flags: MAP: VMO_MAP_* flags.
+ * @flags: MAP: VMO_MAP_* flags; OBJ_GONE: VMO_EV_ACK if @seq awaits a
+ *	VMO_IOC_PAGER_DONE.
  * @pad: 0.
+ * @seq: SYNC, and OBJ_GONE with VMO_EV_ACK: the request to complete with
+ *	VMO_IOC_PAGER_DONE.
  * @reserved: 0.
+ *
+ * OBJ_GONE with VMO_EV_ACK is sent for a shared file object: its store
+ * is kept (the pager's store fd from VMO_IOC_PAGER_OBJECT still works,
+ * and VMO_IOC_PAGER_OBJECT still answers for @obj_id) until the pager
+ * has written it back and sent VMO_IOC_PAGER_DONE.  A pager that attaches
+ * is sent one for every such object still waiting.
  *
  * The ioctl fails with EAGAIN when no event is queued; poll() on the
  * pager session reports POLLIN when one is.
@@ -216,8 +274,12 @@ struct vmo_event {
 	__u64 obj_size;
 	__u32 flags;
 	__u32 pad;
-	__u64 reserved[2];
+	__u64 seq;
+	__u64 reserved[1];
 };
+
+/* Flags of struct vmo_event. */
+#define VMO_EV_ACK		_BITUL(2)
 
 /**
  * struct vmo_lookup - which object is mapped at an address of a client
@@ -265,10 +327,102 @@ enum vmo_pstat {
 	VMO_PSTAT_CLIENTS,		/* clients being served now */
 	VMO_PSTAT_CLIENTS_TOTAL,	/* clients served since start */
 	VMO_PSTAT_LOOKUPS,		/* VMO_IOC_PAGER_LOOKUP calls */
+	VMO_PSTAT_PAGES_FILE,		/* pages filled from a file */
+	VMO_PSTAT_PAGES_PARENT,		/* pages copied from a parent */
+	VMO_PSTAT_PAGES_SHADOW_ZERO,	/* shadow pages zero-filled (no source) */
+	VMO_PSTAT_BYTES_READ,		/* bytes read from files */
+	VMO_PSTAT_BYTES_WRITTEN,	/* bytes written back to files */
+	VMO_PSTAT_PAGES_WRITTEN,	/* pages written back to files */
+	VMO_PSTAT_SYNCS,		/* SYNC requests and final write-backs */
+	VMO_PSTAT_OBJECTS,		/* objects the pager holds open now */
 	VMO_PSTAT_NR,
 };
 
 #define VMO_PSTAT_SLOTS		64
+
+/**
+ * struct vmo_pager_object - open an object for the pager (VMO_IOC_PAGER_OBJECT)
+ * @obj_id: in.
+ * @flags: in: must be 0.
+ * @kind: out: VMO_KIND_*.
+ * @store_fd: out: a new fd (O_RDWR | O_CLOEXEC) on the object's store.
+ *	It keeps the store's pages reachable, not the object alive: read,
+ *	write, fallocate and mmap work as on any shmem file.
+ * @src_fd: out: FILE: a new fd (O_CLOEXEC) for the backing file, opened
+ *	as the creator opened it; else VMO_NO_FD.
+ * @size: out: object size in bytes.
+ * @offset: out: byte offset into the file or parent.
+ * @parent_id: out: SHADOW: the parent's id; else 0.
+ * @file_size: out: FILE: the file's size at creation.
+ * @obj_flags: out: creation flags (VMO_CREATE_SHARED).
+ * @depth: out: chain depth (0 for ANON and FILE).
+ * @reserved: in: must be 0.
+ *
+ * ENOENT if no object has @obj_id (it was freed).
+ */
+struct vmo_pager_object {
+	__u64 obj_id;
+	__u32 flags;
+	__u32 kind;
+	__u32 store_fd;
+	__u32 src_fd;
+	__u64 size;
+	__u64 offset;
+	__u64 parent_id;
+	__u64 file_size;
+	__u32 obj_flags;
+	__u32 depth;
+	__u64 reserved[2];
+};
+
+/* Most pages one VMO_IOC_PAGER_CLEAN may cover. */
+#define VMO_CLEAN_MAX		65536
+
+/**
+ * struct vmo_pager_clean - mark store pages clean (VMO_IOC_PAGER_CLEAN)
+ * @store_fd: a store fd from VMO_IOC_PAGER_OBJECT.
+ * @flags: must be 0.
+ * @first: first page index.
+ * @npages: pages, 1..VMO_CLEAN_MAX.
+ * @bitmap: user pointer, or 0: bit i (of __u64 words, LSB first) is set
+ *	when page @first + i was dirty.
+ * @dirty: out: how many pages were dirty.
+ * @reserved: must be 0.
+ *
+ * For every resident page in the range: write-protects it in every
+ * mapping and clears its dirty state; the next write through any mapping
+ * makes it dirty again (an ordinary write fault, no pager round trip).
+ * Reports which pages were dirty: written since they were last cleaned.
+ * The pager cleans a page it has just filled (so it counts as a clean,
+ * re-creatable copy) and the pages it is about to write back.
+ */
+struct vmo_pager_clean {
+	__u32 store_fd;
+	__u32 flags;
+	__u64 first;
+	__u64 npages;
+	__u64 bitmap;
+	__u64 dirty;
+	__u64 reserved[2];
+};
+
+/**
+ * struct vmo_pager_done - complete a request (VMO_IOC_PAGER_DONE)
+ * @seq: the event's @seq.
+ * @error: 0, or a positive errno the requester gets.
+ * @pad: must be 0.
+ * @pages: pages written back.
+ * @reserved: must be 0.
+ *
+ * ENOENT if nothing waits for @seq (the requester gave up).
+ */
+struct vmo_pager_done {
+	__u64 seq;
+	__u32 error;
+	__u32 pad;
+	__u64 pages;
+	__u64 reserved[2];
+};
 
 /**
  * struct vmo_pager_stats - counters the pager publishes (VMO_IOC_PAGER_STATS)
@@ -289,8 +443,12 @@ struct vmo_pager_stats {
 #define VMO_IOC_PAGER_EVENT	_IOR(VMO_IOC_MAGIC, 0x11, struct vmo_event)
 #define VMO_IOC_PAGER_LOOKUP	_IOWR(VMO_IOC_MAGIC, 0x12, struct vmo_lookup)
 #define VMO_IOC_PAGER_STATS	_IOW(VMO_IOC_MAGIC, 0x13, struct vmo_pager_stats)
+#define VMO_IOC_PAGER_OBJECT	_IOWR(VMO_IOC_MAGIC, 0x14, struct vmo_pager_object)
+#define VMO_IOC_PAGER_CLEAN	_IOWR(VMO_IOC_MAGIC, 0x15, struct vmo_pager_clean)
+#define VMO_IOC_PAGER_DONE	_IOW(VMO_IOC_MAGIC, 0x16, struct vmo_pager_done)
 
 /* On an object fd. */
 #define VMO_OBJ_INFO		_IOR(VMO_IOC_MAGIC, 0x40, struct vmo_info)
+#define VMO_OBJ_SYNC		_IOWR(VMO_IOC_MAGIC, 0x41, struct vmo_sync)
 
 #endif /* _UAPI_LINUX_VMO_H */
