@@ -81,6 +81,16 @@ const char *vmo_strerror(int err)
 		return "not a vmo request for this fd";
 	case ESRCH:
 		return "client or its address space is gone";
+	case EACCES:
+		return "file not open for reading (or, for a shared object, for writing without O_APPEND)";
+	case ENXIO:
+		return "offset at or past the end of the file";
+	case ELOOP:
+		return "shadow chain deeper than VMO_MAX_DEPTH";
+	case EOVERFLOW:
+		return "offset + size overflows";
+	case ENOTCONN:
+		return "no pager attached to serve the request";
 	}
 	return strerror(-err);
 }
@@ -228,6 +238,52 @@ int vmo_create_anon(struct vmo_lib *v, uint64_t size, uint32_t flags,
 	if (fd >= 0 && id)
 		*id = req.id;
 	return fd;
+}
+
+static int vmo_create_from(struct vmo_lib *v, uint32_t kind, int src_fd,
+			   uint64_t offset, uint64_t size, uint32_t flags,
+			   uint64_t *id)
+{
+	struct vmo_create req = {
+		.kind = kind,
+		.flags = flags,
+		.size = size,
+		.offset = offset,
+		.src_fd = (uint32_t)src_fd,
+	};
+	int fd;
+
+	if (src_fd < 0)
+		return -EBADF;
+	fd = vmo_create(v, &req);
+	if (fd >= 0 && id)
+		*id = req.id;
+	return fd;
+}
+
+int vmo_create_file(struct vmo_lib *v, int file_fd, uint64_t offset,
+		    uint64_t size, uint32_t flags, uint64_t *id)
+{
+	return vmo_create_from(v, VMO_KIND_FILE, file_fd, offset, size, flags,
+			       id);
+}
+
+int vmo_create_shadow(struct vmo_lib *v, int parent_fd, uint64_t offset,
+		      uint64_t size, uint32_t flags, uint64_t *id)
+{
+	return vmo_create_from(v, VMO_KIND_SHADOW, parent_fd, offset, size,
+			       flags, id);
+}
+
+int vmo_sync(int obj_fd, uint64_t *pages)
+{
+	struct vmo_sync req = {};
+
+	if (ioctl(obj_fd, VMO_OBJ_SYNC, &req) < 0)
+		return vmo_errno();
+	if (pages)
+		*pages = req.pages;
+	return 0;
 }
 
 int vmo_info(int obj_fd, struct vmo_info *info)

@@ -30,6 +30,21 @@ uint64_t vmo_client_id(const struct vmo_lib *v);
 /* Creates an anonymous (demand-zero) object; returns its fd. */
 int vmo_create_anon(struct vmo_lib *v, uint64_t size, uint32_t flags,
 		    uint64_t *id);
+/*
+ * Creates a file object over [offset, offset + size) of @file_fd; with
+ * VMO_CREATE_SHARED writes reach the file (vmo_sync(), and when the
+ * object goes), else they never do.  Returns its fd.
+ */
+int vmo_create_file(struct vmo_lib *v, int file_fd, uint64_t offset,
+		    uint64_t size, uint32_t flags, uint64_t *id);
+/*
+ * Creates a copy-on-write shadow over [offset, offset + size) of the
+ * object @parent_fd.  Returns its fd.
+ */
+int vmo_create_shadow(struct vmo_lib *v, int parent_fd, uint64_t offset,
+		      uint64_t size, uint32_t flags, uint64_t *id);
+/* Writes a shared file object back (like msync); *pages if not NULL. */
+int vmo_sync(int obj_fd, uint64_t *pages);
 /* Raw VMO_IOC_CREATE; returns the object fd. */
 int vmo_create(struct vmo_lib *v, struct vmo_create *req);
 

@@ -15,12 +15,14 @@
 #ifndef _VMO_INTERNAL_H
 #define _VMO_INTERNAL_H
 
+#include <linux/completion.h>
 #include <linux/fs.h>
 #include <linux/kref.h>
 #include <linux/lockdep.h>
 #include <linux/list.h>
 #include <linux/mmu_notifier.h>
 #include <linux/mutex.h>
+#include <linux/path.h>
 #include <linux/types.h>
 #include <linux/wait.h>
 #include <linux/workqueue.h>
@@ -39,10 +41,24 @@ extern struct mutex vmo_lock;
  * @kind: VMO_KIND_*.
  * @flags: creation flags.
  * @size: size in bytes, page aligned.
+ * @offset: byte offset into @file or into @parent.
  * @store: the shmem file holding the object's resident pages.  The
- *	object lives exactly as long as its store: object fds and VMAs
- *	hold references on the store, and the store's release frees the
- *	object.  The object holds no reference of its own on the store.
+ *	object lives exactly as long as its store: object fds, VMAs and
+ *	shadows hold references on the store, and the store's release
+ *	frees the object.  The object holds no reference of its own on the
+ *	store.  NULL once the store is released (a zombie).
+ * @store_path: the store's dentry and mount (counted): keeps the store's
+ *	pages reachable after @store is released, for the pager's
+ *	write-back and for VMO_IOC_PAGER_OBJECT.
+ * @mapping: the store's page cache (valid while @store_path is held).
+ * @file: FILE: the backing file (counted reference).
+ * @file_size: FILE: the file's size at creation.
+ * @parent: SHADOW: the parent, kept alive by a reference on its store
+ *	(@parent->store is counted here).
+ * @depth: 0, or @parent->depth + 1.
+ * @zombie: a shared file object whose store was released: waits for the
+ *	pager to write it back (VMO_IOC_PAGER_DONE with @gone_seq).
+ * @gone_seq: the zombie's request sequence number.
  * @node: entry in vmo_objects, under vmo_lock.
  */
 struct vmo_object {
@@ -50,7 +66,37 @@ struct vmo_object {
 	u32 kind;
 	u32 flags;
 	u64 size;
+	u64 offset;
 	struct file *store;
+	struct path store_path;
+	struct address_space *mapping;
+	struct file *file;
+	u64 file_size;
+	struct vmo_object *parent;
+	u32 depth;
+	bool zombie;
+	u64 gone_seq;
+	struct list_head node;
+};
+
+static inline bool vmo_object_shared_file(const struct vmo_object *obj)
+{
+	return obj->kind == VMO_KIND_FILE && (obj->flags & VMO_CREATE_SHARED);
+}
+
+/**
+ * struct vmo_request - a client waiting for the pager (VMO_OBJ_SYNC)
+ * @seq: matches the event's seq and VMO_IOC_PAGER_DONE's.
+ * @done: completed by VMO_IOC_PAGER_DONE or the pager's departure.
+ * @error: 0 or -errno, valid once @done.
+ * @pages: pages written, valid once @done.
+ * @node: entry in the pending requests, under vmo_lock.
+ */
+struct vmo_request {
+	u64 seq;
+	struct completion done;
+	int error;
+	u64 pages;
 	struct list_head node;
 };
 
@@ -135,6 +181,8 @@ struct vmo_stats {
 	u64 events_queued;
 	u64 events_dropped;
 	u64 pager_attaches;
+	u64 zombies;
+	u64 syncs;
 };
 
 extern struct list_head vmo_objects;
@@ -147,8 +195,12 @@ int vmo_object_init(void);
 long vmo_ioctl_create(struct vmo_session *s, void __user *argp);
 struct vmo_object *vmo_object_from_store(struct file *file);
 struct vmo_object *vmo_object_fdget(unsigned int fd, struct file **filep);
+struct vmo_object *vmo_object_find(u64 id);
 unsigned long vmo_object_mappings(struct vmo_object *obj);
 unsigned long vmo_object_resident(struct vmo_object *obj);
+unsigned long vmo_object_clean(struct vmo_object *obj);
+void vmo_object_free(struct vmo_object *obj);
+bool vmo_is_store_mapping(struct address_space *mapping);
 const char *vmo_kind_name(u32 kind);
 
 /* vmo_client.c */
@@ -170,6 +222,11 @@ bool vmo_pager_attached(void);
 void vmo_pager_queue(struct vmo_event_node *en);
 bool vmo_pager_queue_new(const struct vmo_event *ev);
 void vmo_pager_show(struct seq_file *m);
+long vmo_ioctl_pager_object(struct vmo_session *s, void __user *argp);
+long vmo_ioctl_pager_clean(struct vmo_session *s, void __user *argp);
+long vmo_ioctl_pager_done(struct vmo_session *s, void __user *argp);
+int vmo_request_wait(struct vmo_object *obj, struct vmo_request *req);
+void vmo_object_zombie(struct vmo_object *obj);
 
 /* vmo_proc.c */
 int vmo_proc_init(void);

@@ -23,7 +23,9 @@ struct vmo_stats vmo_stats;
 struct workqueue_struct *vmo_wq;
 
 #define VMO_FEATURES	(VMO_FEATURE_ANON | VMO_FEATURE_CLIENT | \
-			 VMO_FEATURE_PAGER | VMO_FEATURE_PROC)
+			 VMO_FEATURE_PAGER | VMO_FEATURE_PROC | \
+			 VMO_FEATURE_FILE | VMO_FEATURE_SHADOW | \
+			 VMO_FEATURE_SYNC)
 
 static int vmo_open(struct inode *inode, struct file *file)
 {
@@ -93,6 +95,9 @@ static long vmo_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	case VMO_IOC_PAGER_EVENT:
 	case VMO_IOC_PAGER_LOOKUP:
 	case VMO_IOC_PAGER_STATS:
+	case VMO_IOC_PAGER_OBJECT:
+	case VMO_IOC_PAGER_CLEAN:
+	case VMO_IOC_PAGER_DONE:
 		break;
 	default:
 		return -ENOTTY;
@@ -117,6 +122,12 @@ static long vmo_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		return vmo_ioctl_pager_lookup(s, argp);
 	case VMO_IOC_PAGER_STATS:
 		return vmo_ioctl_pager_stats(s, argp);
+	case VMO_IOC_PAGER_OBJECT:
+		return vmo_ioctl_pager_object(s, argp);
+	case VMO_IOC_PAGER_CLEAN:
+		return vmo_ioctl_pager_clean(s, argp);
+	case VMO_IOC_PAGER_DONE:
+		return vmo_ioctl_pager_done(s, argp);
 	}
 	return -ENOTTY;
 }
@@ -188,6 +199,7 @@ static void __exit vmo_exit(void)
 	 */
 	destroy_workqueue(vmo_wq);
 	mmu_notifier_synchronize();
+	/* Zombies pin the module too. */
 	WARN_ON_ONCE(!list_empty(&vmo_objects));
 	WARN_ON_ONCE(!list_empty(&vmo_clients));
 }

@@ -15,6 +15,8 @@
 #include <linux/anon_inodes.h>
 #include <linux/file.h>
 #include <linux/mm.h>
+#include <linux/pagemap.h>
+#include <linux/xarray.h>
 #include <linux/module.h>
 #include <linux/rbtree.h>
 #include <linux/sched.h>
@@ -26,6 +28,7 @@
 
 /* shmem's own file_operations, captured at init from a probe store. */
 static const struct file_operations *vmo_shmem_fops __ro_after_init;
+static const struct address_space_operations *vmo_shmem_aops __ro_after_init;
 static const struct file_operations vmo_store_fops;
 static const struct file_operations vmo_obj_fops;
 static u64 vmo_next_obj_id = 1;
@@ -70,10 +73,28 @@ struct vmo_object *vmo_object_fdget(unsigned int fd, struct file **filep)
 	return file->private_data;
 }
 
+/* The listed object (live or zombie) with id @id, or NULL. */
+struct vmo_object *vmo_object_find(u64 id)
+{
+	struct vmo_object *obj;
+
+	lockdep_assert_held(&vmo_lock);
+	list_for_each_entry(obj, &vmo_objects, node)
+		if (obj->id == id)
+			return obj;
+	return NULL;
+}
+
+/* Is @mapping the page cache of a shmem file, as stores are? */
+bool vmo_is_store_mapping(struct address_space *mapping)
+{
+	return mapping->a_ops == vmo_shmem_aops;
+}
+
 /* Number of VMAs, in all processes, mapping the object's store. */
 unsigned long vmo_object_mappings(struct vmo_object *obj)
 {
-	struct address_space *mapping = obj->store->f_mapping;
+	struct address_space *mapping = obj->mapping;
 	unsigned long nr = 0;
 	struct rb_node *n;
 
@@ -86,13 +107,50 @@ unsigned long vmo_object_mappings(struct vmo_object *obj)
 
 unsigned long vmo_object_resident(struct vmo_object *obj)
 {
-	return READ_ONCE(obj->store->f_mapping->nrpages);
+	return READ_ONCE(obj->mapping->nrpages);
 }
 
 /*
- * Last reference on the store is gone: no object fd and no mapping is
- * left, so the object goes too.  The VFS drops our module reference
- * (vmo_store_fops.owner) after this returns.
+ * Resident pages nobody wrote since the pager filled (and cleaned)
+ * them: re-creatable from the file or the parent.  A write through any
+ * mapping dirties the folio again at once (the write fault after
+ * VMO_IOC_PAGER_CLEAN write-protected it), so the dirty flag is exact.
+ * A racy snapshot, for statistics.
+ */
+unsigned long vmo_object_clean(struct vmo_object *obj)
+{
+	XA_STATE(xas, &obj->mapping->i_pages, 0);
+	unsigned long clean = 0;
+	struct folio *folio;
+
+	rcu_read_lock();
+	xas_for_each(&xas, folio, ULONG_MAX) {
+		if (xas_retry(&xas, folio) || xa_is_value(folio))
+			continue;
+		if (!folio_test_dirty(folio))
+			clean += folio_nr_pages(folio);
+	}
+	rcu_read_unlock();
+	return clean;
+}
+
+/* Drops everything the object holds; it must be unlisted. */
+void vmo_object_free(struct vmo_object *obj)
+{
+	if (obj->parent)
+		fput(obj->parent->store);
+	if (obj->file)
+		fput(obj->file);
+	path_put(&obj->store_path);
+	kfree(obj);
+}
+
+/*
+ * Last reference on the store is gone: no object fd, no mapping and no
+ * shadow is left, so the object goes too, unless it is a shared file
+ * object: then it stays, as a zombie, until the pager wrote it back.
+ * The VFS drops our module reference (vmo_store_fops.owner) after this
+ * returns.
  */
 static int vmo_store_release(struct inode *inode, struct file *file)
 {
@@ -103,13 +161,19 @@ static int vmo_store_release(struct inode *inode, struct file *file)
 		.kind = obj->kind,
 	};
 
+	if (vmo_object_shared_file(obj)) {
+		vmo_object_zombie(obj);
+		return 0;
+	}
+
 	mutex_lock(&vmo_lock);
 	list_del(&obj->node);
+	obj->store = NULL;
 	vmo_stats.objects_freed++;
 	vmo_pager_queue_new(&ev);
 	mutex_unlock(&vmo_lock);
 
-	kfree(obj);
+	vmo_object_free(obj);
 	return 0;
 }
 
@@ -197,9 +261,37 @@ static void vmo_object_fill_info(struct vmo_object *obj, struct vmo_info *info)
 	info->kind = obj->kind;
 	info->flags = obj->flags;
 	info->size = obj->size;
+	info->offset = obj->offset;
+	info->parent_id = obj->parent ? obj->parent->id : 0;
+	info->depth = obj->depth;
+	info->file_size = obj->file_size;
 	info->resident_pages = vmo_object_resident(obj);
+	info->clean_pages = vmo_object_clean(obj);
 	info->refs = file_count(obj->store);
 	info->mappings = vmo_object_mappings(obj);
+}
+
+static long vmo_obj_sync(struct vmo_object *obj, void __user *argp)
+{
+	struct vmo_request req = {};
+	struct vmo_sync sync;
+	int ret;
+
+	if (copy_from_user(&sync, argp, sizeof(sync)))
+		return -EFAULT;
+	if (sync.flags || sync.pad || sync.reserved[0] || sync.reserved[1])
+		return -EINVAL;
+	sync.pages = 0;
+	/* Only a shared file object has anything to write back. */
+	if (vmo_object_shared_file(obj)) {
+		ret = vmo_request_wait(obj, &req);
+		if (ret)
+			return ret;
+		sync.pages = req.pages;
+	}
+	if (copy_to_user(argp, &sync, sizeof(sync)))
+		return -EFAULT;
+	return 0;
 }
 
 static long vmo_obj_ioctl(struct file *file, unsigned int cmd,
@@ -214,6 +306,8 @@ static long vmo_obj_ioctl(struct file *file, unsigned int cmd,
 		if (copy_to_user((void __user *)arg, &info, sizeof(info)))
 			return -EFAULT;
 		return 0;
+	case VMO_OBJ_SYNC:
+		return vmo_obj_sync(obj, (void __user *)arg);
 	}
 	return -ENOTTY;
 }
@@ -240,20 +334,98 @@ static int vmo_create_check(const struct vmo_create *req)
 			return -EINVAL;
 	switch (req->kind) {
 	case VMO_KIND_ANON:
+		if (req->offset || req->src_fd)
+			return -EINVAL;
 		break;
 	case VMO_KIND_FILE:
 	case VMO_KIND_SHADOW:
-		return -EOPNOTSUPP;
+		if (!PAGE_ALIGNED(req->offset))
+			return -EINVAL;
+		break;
 	default:
 		return -EINVAL;
 	}
-	if (req->offset || req->src_fd)
+	if ((req->flags & VMO_CREATE_SHARED) && req->kind != VMO_KIND_FILE)
 		return -EINVAL;
 	if (!req->size || !PAGE_ALIGNED(req->size))
 		return -EINVAL;
 	if (req->size > VMO_MAX_SIZE)
 		return -EFBIG;
+	if (req->offset > MAX_LFS_FILESIZE - req->size)
+		return -EOVERFLOW;
 	return 0;
+}
+
+/*
+ * A file object reads @src_fd's file; a shared one also writes it.
+ * Errors follow mmap(2): EACCES for a file not open as needed.
+ */
+static int vmo_create_file(struct vmo_object *obj, const struct vmo_create *req)
+{
+	struct file *file = fget(req->src_fd);
+	int ret = -EINVAL;
+
+	if (!file)
+		return -EBADF;
+	if (!S_ISREG(file_inode(file)->i_mode))
+		goto put;
+	ret = -EACCES;
+	if (!(file->f_mode & FMODE_READ))
+		goto put;
+	if ((req->flags & VMO_CREATE_SHARED) &&
+	    (!(file->f_mode & FMODE_WRITE) || (file->f_flags & O_APPEND)))
+		goto put;
+	obj->file_size = i_size_read(file_inode(file));
+	/* Wholly past the end of the file, every access would SIGBUS. */
+	ret = -ENXIO;
+	if (req->offset >= obj->file_size)
+		goto put;
+	obj->file = file;
+	return 0;
+put:
+	fput(file);
+	return ret;
+}
+
+/* A shadow keeps its parent alive through a reference on its store. */
+static int vmo_create_shadow(struct vmo_object *obj,
+			     const struct vmo_create *req)
+{
+	struct vmo_object *parent;
+	struct file *pfile;
+	int ret = -EINVAL;
+
+	parent = vmo_object_fdget(req->src_fd, &pfile);
+	if (IS_ERR(parent))
+		return PTR_ERR(parent);
+	if (req->offset > parent->size || req->size > parent->size - req->offset)
+		goto put;
+	ret = -ELOOP;
+	if (parent->depth >= VMO_MAX_DEPTH)
+		goto put;
+	/* The parent's fd pins its store, so the store is live here. */
+	get_file(parent->store);
+	obj->parent = parent;
+	obj->depth = parent->depth + 1;
+	ret = 0;
+put:
+	fput(pfile);
+	return ret;
+}
+
+/*
+ * Size of the store: the object's, except that a file object's store
+ * ends with the page holding the file's last byte, so that the kernel
+ * itself raises SIGBUS past the end of the file, as mmap does.
+ */
+static u64 vmo_store_size(const struct vmo_object *obj)
+{
+	u64 in_file;
+
+	if (obj->kind != VMO_KIND_FILE)
+		return obj->size;
+	in_file = round_up(obj->file_size - obj->offset, PAGE_SIZE);
+	return min(obj->size, in_file);
 }
 
 /* Makes the store of a new object; the returned file holds one ref. */
@@ -264,7 +436,7 @@ static struct file *vmo_store_create(struct vmo_object *obj)
 
 	snprintf(name, sizeof(name), "vmo-%llu", obj->id);
 	/* VM_NORESERVE: pages are committed as they are faulted in. */
-	store = shmem_file_setup(name, obj->size, VM_NORESERVE);
+	store = shmem_file_setup(name, vmo_store_size(obj), VM_NORESERVE);
 	if (IS_ERR(store))
 		return store;
 
@@ -276,14 +448,52 @@ static struct file *vmo_store_create(struct vmo_object *obj)
 	fops_put(store->f_op);
 	store->f_op = &vmo_store_fops;
 	store->private_data = obj;
+	obj->store_path = store->f_path;
+	path_get(&obj->store_path);
+	obj->mapping = store->f_mapping;
 	return store;
+}
+
+static struct vmo_object *vmo_object_alloc(const struct vmo_create *req)
+{
+	struct vmo_object *obj;
+	int ret = 0;
+
+	obj = kzalloc(sizeof(*obj), GFP_KERNEL);
+	if (!obj)
+		return ERR_PTR(-ENOMEM);
+	obj->kind = req->kind;
+	obj->flags = req->flags;
+	obj->size = req->size;
+	obj->offset = req->offset;
+	INIT_LIST_HEAD(&obj->node);
+
+	if (req->kind == VMO_KIND_FILE)
+		ret = vmo_create_file(obj, req);
+	else if (req->kind == VMO_KIND_SHADOW)
+		ret = vmo_create_shadow(obj, req);
+	if (ret) {
+		kfree(obj);
+		return ERR_PTR(ret);
+	}
+	return obj;
+}
+
+/* Undoes vmo_object_alloc() for an object that never got a store. */
+static void vmo_object_discard(struct vmo_object *obj)
+{
+	if (obj->parent)
+		fput(obj->parent->store);
+	if (obj->file)
+		fput(obj->file);
+	kfree(obj);
 }
 
 long vmo_ioctl_create(struct vmo_session *s, void __user *argp)
 {
 	struct vmo_create req;
 	struct vmo_object *obj;
-	struct file *file;
+	struct file *file, *store;
 	int fd, ret;
 
 	if (copy_from_user(&req, argp, sizeof(req)))
@@ -292,24 +502,20 @@ long vmo_ioctl_create(struct vmo_session *s, void __user *argp)
 	if (ret)
 		return ret;
 
-	obj = kzalloc(sizeof(*obj), GFP_KERNEL);
-	if (!obj)
-		return -ENOMEM;
-	obj->kind = req.kind;
-	obj->flags = req.flags;
-	obj->size = req.size;
-	INIT_LIST_HEAD(&obj->node);
+	obj = vmo_object_alloc(&req);
+	if (IS_ERR(obj))
+		return PTR_ERR(obj);
 
 	mutex_lock(&vmo_lock);
 	obj->id = vmo_next_obj_id++;
 	mutex_unlock(&vmo_lock);
 
-	obj->store = vmo_store_create(obj);
-	if (IS_ERR(obj->store)) {
-		ret = PTR_ERR(obj->store);
-		kfree(obj);
-		return ret;
+	store = vmo_store_create(obj);
+	if (IS_ERR(store)) {
+		vmo_object_discard(obj);
+		return PTR_ERR(store);
 	}
+	obj->store = store;
 
 	/* From here on the store's release unlists and frees the object. */
 	mutex_lock(&vmo_lock);
@@ -349,7 +555,7 @@ put_file:
 put_fd:
 	put_unused_fd(fd);
 put_store:
-	fput(obj->store);
+	fput(store);
 	return ret;
 }
 
@@ -366,6 +572,7 @@ int vmo_object_init(void)
 	if (IS_ERR(probe))
 		return PTR_ERR(probe);
 	fops = probe->f_op;
+	vmo_shmem_aops = probe->f_mapping->a_ops;
 	fput(probe);
 
 	/* Without these a store would not be a working shmem file. */

@@ -9,7 +9,10 @@
  */
 
 #include <linux/capability.h>
+#include <linux/cred.h>
 #include <linux/file.h>
+#include <linux/pagemap.h>
+#include <linux/rmap.h>
 #include <linux/mm.h>
 #include <linux/poll.h>
 #include <linux/sched/mm.h>
@@ -52,7 +55,20 @@ static const char * const vmo_pstat_names[VMO_PSTAT_NR] = {
 	[VMO_PSTAT_CLIENTS]		= "clients",
 	[VMO_PSTAT_CLIENTS_TOTAL]	= "clients_total",
 	[VMO_PSTAT_LOOKUPS]		= "lookups",
+	[VMO_PSTAT_PAGES_FILE]		= "pages_file",
+	[VMO_PSTAT_PAGES_PARENT]	= "pages_parent",
+	[VMO_PSTAT_PAGES_SHADOW_ZERO]	= "pages_shadow_zero",
+	[VMO_PSTAT_BYTES_READ]		= "bytes_read",
+	[VMO_PSTAT_BYTES_WRITTEN]	= "bytes_written",
+	[VMO_PSTAT_PAGES_WRITTEN]	= "pages_written",
+	[VMO_PSTAT_SYNCS]		= "syncs",
+	[VMO_PSTAT_OBJECTS]		= "objects",
 };
+
+/* Clients waiting in VMO_OBJ_SYNC, under vmo_lock. */
+static LIST_HEAD(vmo_requests);
+/* Sequence numbers of requests and zombies, under vmo_lock. */
+static u64 vmo_next_seq = 1;
 
 bool vmo_pager_attached(void)
 {
@@ -82,7 +98,13 @@ bool vmo_pager_queue_new(const struct vmo_event *ev)
 	lockdep_assert_held(&vmo_lock);
 	if (!vmo_pager)
 		return true;
-	if (ev->type != VMO_EV_CLIENT_NEW &&
+	/*
+	 * Hints may be dropped; what someone waits for may not: client
+	 * arrivals, sync requests and zombies are bounded by the clients,
+	 * the waiting threads and the objects that exist.
+	 */
+	if (ev->type != VMO_EV_CLIENT_NEW && ev->type != VMO_EV_SYNC &&
+	    !(ev->flags & VMO_EV_ACK) &&
 	    vmo_pager->nr_events >= VMO_MAX_QUEUED_EVENTS)
 		goto drop;
 	en = kzalloc(sizeof(*en), GFP_KERNEL);
@@ -105,22 +127,57 @@ static void vmo_pager_free(struct vmo_pager *p)
 	kfree(p);
 }
 
-/* Queues CLIENT_NEW for every live client, for a pager just attached. */
-static int vmo_pager_announce_clients(struct vmo_pager *p)
+static int vmo_pager_announce(struct vmo_pager *p, const struct vmo_event *ev)
 {
-	struct vmo_client *c;
 	struct vmo_event_node *en;
+
+	en = kzalloc(sizeof(*en), GFP_KERNEL);
+	if (!en)
+		return -ENOMEM;
+	en->ev = *ev;
+	list_add_tail(&en->node, &p->events);
+	p->nr_events++;
+	return 0;
+}
+
+static void vmo_zombie_event(struct vmo_object *obj, struct vmo_event *ev)
+{
+	memset(ev, 0, sizeof(*ev));
+	ev->type = VMO_EV_OBJ_GONE;
+	ev->obj_id = obj->id;
+	ev->kind = obj->kind;
+	ev->flags = VMO_EV_ACK;
+	ev->seq = obj->gone_seq;
+}
+
+/*
+ * Tells a pager just attached what it must take over: every live client
+ * and every zombie still waiting for its write-back.
+ */
+static int vmo_pager_announce_all(struct vmo_pager *p)
+{
+	struct vmo_event ev;
+	struct vmo_object *obj;
+	struct vmo_client *c;
+	int ret;
 
 	lockdep_assert_held(&vmo_lock);
 	list_for_each_entry(c, &vmo_clients, node) {
-		en = kzalloc(sizeof(*en), GFP_KERNEL);
-		if (!en)
-			return -ENOMEM;
-		en->ev.type = VMO_EV_CLIENT_NEW;
-		en->ev.client_id = c->id;
-		en->ev.pid = c->tgid;
-		list_add_tail(&en->node, &p->events);
-		p->nr_events++;
+		memset(&ev, 0, sizeof(ev));
+		ev.type = VMO_EV_CLIENT_NEW;
+		ev.client_id = c->id;
+		ev.pid = c->tgid;
+		ret = vmo_pager_announce(p, &ev);
+		if (ret)
+			return ret;
+	}
+	list_for_each_entry(obj, &vmo_objects, node) {
+		if (!obj->zombie)
+			continue;
+		vmo_zombie_event(obj, &ev);
+		ret = vmo_pager_announce(p, &ev);
+		if (ret)
+			return ret;
 	}
 	return 0;
 }
@@ -163,7 +220,7 @@ long vmo_ioctl_pager_attach(struct vmo_session *s, void __user *argp)
 		ret = -EBUSY;
 		goto unlock;
 	}
-	ret = vmo_pager_announce_clients(p);
+	ret = vmo_pager_announce_all(p);
 	if (ret)
 		goto unlock;
 	vmo_pager = p;
@@ -179,16 +236,31 @@ unlock:
 	return ret;
 }
 
+/* Requests in flight die with the pager that was to answer them. */
+static void vmo_requests_fail(int error)
+{
+	struct vmo_request *req, *tmp;
+
+	lockdep_assert_held(&vmo_lock);
+	list_for_each_entry_safe(req, tmp, &vmo_requests, node) {
+		list_del_init(&req->node);
+		req->error = error;
+		complete(&req->done);
+	}
+}
+
 void vmo_session_pager_release(struct vmo_session *s)
 {
 	struct vmo_pager *p;
 
 	mutex_lock(&vmo_lock);
 	p = vmo_pager;
-	if (!WARN_ON_ONCE(!p || p->session != s))
+	if (!WARN_ON_ONCE(!p || p->session != s)) {
 		vmo_pager = NULL;
-	else
+		vmo_requests_fail(-ENOTCONN);
+	} else {
 		p = NULL;
+	}
 	mutex_unlock(&vmo_lock);
 	if (p)
 		vmo_pager_free(p);
@@ -396,4 +468,278 @@ void vmo_pager_show(struct seq_file *m)
 	for (i = 0; i < VMO_PSTAT_NR; i++)
 		seq_printf(m, "pager_%s %llu\n", vmo_pstat_names[i],
 			   vmo_pstats.counters[i]);
+}
+
+/*
+ * A shared file object's store was released: keep the object (and, via
+ * store_path, its pages) until the pager has written it back.  Called
+ * from the store's ->release; the module stays pinned meanwhile.
+ */
+void vmo_object_zombie(struct vmo_object *obj)
+{
+	struct vmo_event ev;
+
+	__module_get(THIS_MODULE);	/* put when the zombie is freed */
+	mutex_lock(&vmo_lock);
+	obj->store = NULL;
+	obj->zombie = true;
+	obj->gone_seq = vmo_next_seq++;
+	vmo_stats.zombies++;
+	vmo_zombie_event(obj, &ev);
+	/* No pager, or no memory: the next pager's attach announces it. */
+	vmo_pager_queue_new(&ev);
+	mutex_unlock(&vmo_lock);
+}
+
+/*
+ * VMO_OBJ_SYNC: asks the pager to write @obj back and waits for its
+ * answer.  Returns 0 (req->pages set) or -errno.
+ */
+int vmo_request_wait(struct vmo_object *obj, struct vmo_request *req)
+{
+	struct vmo_event ev = { .type = VMO_EV_SYNC, .obj_id = obj->id,
+				.kind = obj->kind };
+	int ret;
+
+	init_completion(&req->done);
+	mutex_lock(&vmo_lock);
+	if (!vmo_pager) {
+		mutex_unlock(&vmo_lock);
+		return -ENOTCONN;
+	}
+	req->seq = vmo_next_seq++;
+	ev.seq = req->seq;
+	if (!vmo_pager_queue_new(&ev)) {
+		mutex_unlock(&vmo_lock);
+		return -ENOMEM;
+	}
+	list_add_tail(&req->node, &vmo_requests);
+	vmo_stats.syncs++;
+	mutex_unlock(&vmo_lock);
+
+	ret = wait_for_completion_interruptible(&req->done);
+	mutex_lock(&vmo_lock);
+	if (ret && !list_empty(&req->node)) {
+		/* Gave up: a late PAGER_DONE finds nothing and gets ENOENT. */
+		list_del_init(&req->node);
+		mutex_unlock(&vmo_lock);
+		return -EINTR;
+	}
+	mutex_unlock(&vmo_lock);
+	return req->error;
+}
+
+static int vmo_pager_object_fds(struct vmo_object *obj,
+				struct vmo_pager_object *req)
+{
+	struct file *store, *file = NULL;
+	struct path path;
+	int sfd, ffd = -1, ret;
+
+	lockdep_assert_held(&vmo_lock);
+	path = obj->store_path;
+	path_get(&path);
+	if (obj->file)
+		file = get_file(obj->file);
+	mutex_unlock(&vmo_lock);
+
+	/* A plain shmem file on the store: pages, not the object. */
+	store = dentry_open(&path, O_RDWR | O_LARGEFILE, current_cred());
+	path_put(&path);
+	if (IS_ERR(store)) {
+		ret = PTR_ERR(store);
+		goto put_file;
+	}
+	sfd = get_unused_fd_flags(O_CLOEXEC);
+	if (sfd < 0) {
+		ret = sfd;
+		goto put_store;
+	}
+	if (file) {
+		ffd = get_unused_fd_flags(O_CLOEXEC);
+		if (ffd < 0) {
+			ret = ffd;
+			goto put_sfd;
+		}
+	}
+	req->store_fd = sfd;
+	req->src_fd = file ? ffd : VMO_NO_FD;
+	fd_install(sfd, store);
+	if (file)
+		fd_install(ffd, file);
+	return 0;
+
+put_sfd:
+	put_unused_fd(sfd);
+put_store:
+	fput(store);
+put_file:
+	if (file)
+		fput(file);
+	return ret;
+}
+
+long vmo_ioctl_pager_object(struct vmo_session *s, void __user *argp)
+{
+	struct vmo_pager_object req;
+	struct vmo_object *obj;
+	int ret;
+
+	if (vmo_session_role(s) != VMO_ROLE_PAGER)
+		return -EBADFD;
+	if (copy_from_user(&req, argp, sizeof(req)))
+		return -EFAULT;
+	if (req.flags || req.reserved[0] || req.reserved[1])
+		return -EINVAL;
+
+	mutex_lock(&vmo_lock);
+	obj = vmo_object_find(req.obj_id);
+	if (!obj) {
+		mutex_unlock(&vmo_lock);
+		return -ENOENT;
+	}
+	req.kind = obj->kind;
+	req.size = obj->size;
+	req.offset = obj->offset;
+	req.parent_id = obj->parent ? obj->parent->id : 0;
+	req.file_size = obj->file_size;
+	req.obj_flags = obj->flags;
+	req.depth = obj->depth;
+	ret = vmo_pager_object_fds(obj, &req);	/* drops vmo_lock */
+	if (ret)
+		return ret;
+	/* The fds are the pager's now, whatever happens to the copy. */
+	if (copy_to_user(argp, &req, sizeof(req)))
+		return -EFAULT;
+	return 0;
+}
+
+/*
+ * Write-protects the folio in every mapping and clears its dirty state.
+ * Returns whether it was dirty.  The folio is locked.
+ */
+static bool vmo_folio_clean(struct folio *folio)
+{
+	bool dirty = folio_mkclean(folio) > 0;
+
+	/* Stores have no writeback accounting: just the flag. */
+	return folio_test_clear_dirty(folio) || dirty;
+}
+
+static int vmo_clean_range(struct address_space *mapping,
+			   struct vmo_pager_clean *req)
+{
+	u64 __user *ubitmap = u64_to_user_ptr(req->bitmap);
+	u64 i = 0, word = 0;
+	struct folio *folio;
+	pgoff_t index;
+	bool dirty;
+
+	req->dirty = 0;
+	while (i < req->npages) {
+		index = req->first + i;
+		folio = __filemap_get_folio(mapping, index, FGP_LOCK, 0);
+		dirty = folio && vmo_folio_clean(folio);
+		if (folio) {
+			folio_unlock(folio);
+			folio_put(folio);
+		}
+		if (dirty) {
+			word |= 1ULL << (i % 64);
+			req->dirty++;
+		}
+		i++;
+		if (ubitmap && (i % 64 == 0 || i == req->npages)) {
+			if (put_user(word, ubitmap + (i - 1) / 64))
+				return -EFAULT;
+			word = 0;
+		}
+		cond_resched();
+	}
+	return 0;
+}
+
+long vmo_ioctl_pager_clean(struct vmo_session *s, void __user *argp)
+{
+	struct vmo_pager_clean req;
+	struct file *store;
+	int ret;
+
+	if (vmo_session_role(s) != VMO_ROLE_PAGER)
+		return -EBADFD;
+	if (copy_from_user(&req, argp, sizeof(req)))
+		return -EFAULT;
+	if (req.flags || req.reserved[0] || req.reserved[1])
+		return -EINVAL;
+	if (!req.npages || req.npages > VMO_CLEAN_MAX ||
+	    req.first > (MAX_LFS_FILESIZE >> PAGE_SHIFT) - req.npages)
+		return -EINVAL;
+
+	store = fget(req.store_fd);
+	if (!store)
+		return -EBADF;
+	ret = -EINVAL;
+	if (!vmo_is_store_mapping(store->f_mapping))
+		goto put;
+	ret = vmo_clean_range(store->f_mapping, &req);
+	if (!ret && copy_to_user(argp, &req, sizeof(req)))
+		ret = -EFAULT;
+put:
+	fput(store);
+	return ret;
+}
+
+/* Finds the zombie waiting for @seq and unlists it, or NULL. */
+static struct vmo_object *vmo_zombie_take(u64 seq)
+{
+	struct vmo_object *obj;
+
+	lockdep_assert_held(&vmo_lock);
+	list_for_each_entry(obj, &vmo_objects, node) {
+		if (obj->zombie && obj->gone_seq == seq) {
+			list_del(&obj->node);
+			vmo_stats.zombies--;
+			vmo_stats.objects_freed++;
+			return obj;
+		}
+	}
+	return NULL;
+}
+
+long vmo_ioctl_pager_done(struct vmo_session *s, void __user *argp)
+{
+	struct vmo_pager_done req;
+	struct vmo_request *r;
+	struct vmo_object *obj;
+
+	if (vmo_session_role(s) != VMO_ROLE_PAGER)
+		return -EBADFD;
+	if (copy_from_user(&req, argp, sizeof(req)))
+		return -EFAULT;
+	if (req.pad || req.reserved[0] || req.reserved[1] ||
+	    req.error >= MAX_ERRNO)
+		return -EINVAL;
+
+	mutex_lock(&vmo_lock);
+	list_for_each_entry(r, &vmo_requests, node) {
+		if (r->seq == req.seq) {
+			list_del_init(&r->node);
+			r->error = -(int)req.error;
+			r->pages = req.pages;
+			complete(&r->done);
+			mutex_unlock(&vmo_lock);
+			return 0;
+		}
+	}
+	obj = vmo_zombie_take(req.seq);
+	mutex_unlock(&vmo_lock);
+	if (!obj)
+		return -ENOENT;
+	if (req.error)
+		pr_warn("vmo: object %llu: final write-back failed: %d\n",
+			obj->id, -(int)req.error);
+	vmo_object_free(obj);
+	/* The zombie's pin; this ioctl's session still holds the module. */
+	module_put(THIS_MODULE);
+	return 0;
 }

@@ -32,6 +32,8 @@ static int vmo_stats_show(struct seq_file *m, void *v)
 	seq_printf(m, "events_queued %llu\n", vmo_stats.events_queued);
 	seq_printf(m, "events_dropped %llu\n", vmo_stats.events_dropped);
 	seq_printf(m, "pager_attaches %llu\n", vmo_stats.pager_attaches);
+	seq_printf(m, "zombies %llu\n", vmo_stats.zombies);
+	seq_printf(m, "syncs %llu\n", vmo_stats.syncs);
 	vmo_pager_show(m);
 	mutex_unlock(&vmo_lock);
 	return 0;
@@ -41,13 +43,21 @@ static int vmo_objects_show(struct seq_file *m, void *v)
 {
 	struct vmo_object *obj;
 
-	seq_puts(m, "id kind size resident refs mappings\n");
+	unsigned long resident, clean;
+
+	seq_puts(m, "id kind size resident refs mappings parent offset depth own clean state\n");
 	mutex_lock(&vmo_lock);
 	list_for_each_entry(obj, &vmo_objects, node) {
-		seq_printf(m, "%llu %s %llu %lu %ld %lu\n", obj->id,
-			   vmo_kind_name(obj->kind), obj->size,
-			   vmo_object_resident(obj), file_count(obj->store),
-			   vmo_object_mappings(obj));
+		resident = vmo_object_resident(obj);
+		clean = min(vmo_object_clean(obj), resident);
+		seq_printf(m, "%llu %s %llu %lu %ld %lu %llu %llu %u %lu %lu %s\n",
+			   obj->id, vmo_kind_name(obj->kind), obj->size,
+			   resident, obj->store ? file_count(obj->store) : 0L,
+			   vmo_object_mappings(obj),
+			   obj->parent ? obj->parent->id : 0, obj->offset,
+			   obj->depth, resident - clean, clean,
+			   obj->zombie ? "zombie" :
+			   vmo_object_shared_file(obj) ? "shared" : "live");
 	}
 	mutex_unlock(&vmo_lock);
 	return 0;

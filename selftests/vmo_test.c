@@ -213,16 +213,6 @@ TEST_F(session, create_unknown_kind_refused)
 	EXPECT_EQ(-EINVAL, vmo_util_ioctl(self->fd, VMO_IOC_CREATE, &self->c));
 }
 
-TEST_F(session, create_reserved_kinds_not_supported)
-{
-	self->c.kind = VMO_KIND_FILE;
-	EXPECT_EQ(-EOPNOTSUPP,
-		  vmo_util_ioctl(self->fd, VMO_IOC_CREATE, &self->c));
-	self->c.kind = VMO_KIND_SHADOW;
-	EXPECT_EQ(-EOPNOTSUPP,
-		  vmo_util_ioctl(self->fd, VMO_IOC_CREATE, &self->c));
-}
-
 TEST_F(session, create_unknown_flag_refused)
 {
 	self->c.flags = 1U << 31;
@@ -257,8 +247,14 @@ TEST_F(session, create_anon_with_offset_refused)
 
 TEST_F(session, create_anon_with_src_fd_refused)
 {
-	self->c.src_fd = 0;
 	self->c.src_fd = 1;
+	EXPECT_EQ(-EINVAL, vmo_util_ioctl(self->fd, VMO_IOC_CREATE, &self->c));
+}
+
+TEST_F(session, create_anon_shared_flag_refused)
+{
+	/* VMO_CREATE_SHARED means "writes reach the file": files only. */
+	self->c.flags = VMO_CREATE_SHARED;
 	EXPECT_EQ(-EINVAL, vmo_util_ioctl(self->fd, VMO_IOC_CREATE, &self->c));
 }
 
