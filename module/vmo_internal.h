@@ -23,6 +23,7 @@
 #include <linux/mmu_notifier.h>
 #include <linux/mutex.h>
 #include <linux/path.h>
+#include <linux/proc_fs.h>
 #include <linux/types.h>
 #include <linux/wait.h>
 #include <linux/workqueue.h>
@@ -183,6 +184,11 @@ struct vmo_stats {
 	u64 pager_attaches;
 	u64 zombies;
 	u64 syncs;
+	u64 scavenge_requests;
+	u64 scavenge_dropped;
+	u64 scavenge_asked;
+	u64 shrinker_scans;
+	u64 pages_evicted;
 };
 
 extern struct list_head vmo_objects;
@@ -227,6 +233,13 @@ long vmo_ioctl_pager_clean(struct vmo_session *s, void __user *argp);
 long vmo_ioctl_pager_done(struct vmo_session *s, void __user *argp);
 int vmo_request_wait(struct vmo_object *obj, struct vmo_request *req);
 void vmo_object_zombie(struct vmo_object *obj);
+bool vmo_pager_ask(u64 pages);
+
+/* vmo_scavenge.c */
+int vmo_scavenge_init(struct proc_dir_entry *dir);
+void vmo_scavenge_exit(void);
+long vmo_ioctl_scavenge(struct vmo_session *s, void __user *argp);
+long vmo_ioctl_pager_evict(struct vmo_session *s, void __user *argp);
 
 /* vmo_proc.c */
 int vmo_proc_init(void);

@@ -25,7 +25,7 @@ struct workqueue_struct *vmo_wq;
 #define VMO_FEATURES	(VMO_FEATURE_ANON | VMO_FEATURE_CLIENT | \
 			 VMO_FEATURE_PAGER | VMO_FEATURE_PROC | \
 			 VMO_FEATURE_FILE | VMO_FEATURE_SHADOW | \
-			 VMO_FEATURE_SYNC)
+			 VMO_FEATURE_SYNC | VMO_FEATURE_SCAVENGE)
 
 static int vmo_open(struct inode *inode, struct file *file)
 {
@@ -98,6 +98,8 @@ static long vmo_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	case VMO_IOC_PAGER_OBJECT:
 	case VMO_IOC_PAGER_CLEAN:
 	case VMO_IOC_PAGER_DONE:
+	case VMO_IOC_PAGER_EVICT:
+	case VMO_IOC_SCAVENGE:
 		break;
 	default:
 		return -ENOTTY;
@@ -128,6 +130,10 @@ static long vmo_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		return vmo_ioctl_pager_clean(s, argp);
 	case VMO_IOC_PAGER_DONE:
 		return vmo_ioctl_pager_done(s, argp);
+	case VMO_IOC_PAGER_EVICT:
+		return vmo_ioctl_pager_evict(s, argp);
+	case VMO_IOC_SCAVENGE:
+		return vmo_ioctl_scavenge(s, argp);
 	}
 	return -ENOTTY;
 }

@@ -10,6 +10,7 @@
 
 #include <linux/capability.h>
 #include <linux/cred.h>
+#include <linux/eventfd.h>
 #include <linux/file.h>
 #include <linux/pagemap.h>
 #include <linux/rmap.h>
@@ -28,12 +29,14 @@
  * @tgid: its process.
  * @events: queued struct vmo_event_node.
  * @nr_events: length of @events.
+ * @efd: where scavenge requests go, or NULL (counted reference).
  */
 struct vmo_pager {
 	struct vmo_session *session;
 	pid_t tgid;
 	struct list_head events;
 	unsigned int nr_events;
+	struct eventfd_ctx *efd;
 };
 
 static struct vmo_pager *vmo_pager;
@@ -124,7 +127,22 @@ static void vmo_pager_free(struct vmo_pager *p)
 
 	list_for_each_entry_safe(en, tmp, &p->events, node)
 		kfree(en);
+	if (p->efd)
+		eventfd_ctx_put(p->efd);
 	kfree(p);
+}
+
+/*
+ * Asks the pager for @pages pages on its eventfd; requests add up until
+ * it reads them.  Returns false if there is nobody to ask.
+ */
+bool vmo_pager_ask(u64 pages)
+{
+	lockdep_assert_held(&vmo_lock);
+	if (!vmo_pager || !vmo_pager->efd)
+		return false;
+	eventfd_signal(vmo_pager->efd, pages);
+	return true;
 }
 
 static int vmo_pager_announce(struct vmo_pager *p, const struct vmo_event *ev)
@@ -186,7 +204,9 @@ static int vmo_pager_attach_check(const struct vmo_pager_attach *req)
 {
 	int i;
 
-	if (req->flags || req->pad)
+	if (req->flags & ~VMO_PAGER_EVENTFD)
+		return -EINVAL;
+	if (!(req->flags & VMO_PAGER_EVENTFD) && req->eventfd)
 		return -EINVAL;
 	for (i = 0; i < ARRAY_SIZE(req->reserved); i++)
 		if (req->reserved[i])
@@ -214,6 +234,14 @@ long vmo_ioctl_pager_attach(struct vmo_session *s, void __user *argp)
 	INIT_LIST_HEAD(&p->events);
 	p->session = s;
 	p->tgid = task_tgid_nr(current);
+	if (req.flags & VMO_PAGER_EVENTFD) {
+		p->efd = eventfd_ctx_fdget(req.eventfd);
+		if (IS_ERR(p->efd)) {
+			ret = PTR_ERR(p->efd);
+			kfree(p);
+			return ret;
+		}
+	}
 
 	mutex_lock(&vmo_lock);
 	if (s->role != VMO_ROLE_NONE || vmo_pager) {
@@ -465,6 +493,7 @@ void vmo_pager_show(struct seq_file *m)
 	seq_printf(m, "pager_pid %d\n", vmo_pager ? vmo_pager->tgid : 0);
 	seq_printf(m, "pager_events_pending %u\n",
 		   vmo_pager ? vmo_pager->nr_events : 0);
+	seq_printf(m, "pager_eventfd %d\n", vmo_pager && vmo_pager->efd);
 	for (i = 0; i < VMO_PSTAT_NR; i++)
 		seq_printf(m, "pager_%s %llu\n", vmo_pstat_names[i],
 			   vmo_pstats.counters[i]);

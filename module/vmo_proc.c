@@ -34,6 +34,12 @@ static int vmo_stats_show(struct seq_file *m, void *v)
 	seq_printf(m, "pager_attaches %llu\n", vmo_stats.pager_attaches);
 	seq_printf(m, "zombies %llu\n", vmo_stats.zombies);
 	seq_printf(m, "syncs %llu\n", vmo_stats.syncs);
+	seq_printf(m, "scavenge_requests %llu\n", vmo_stats.scavenge_requests);
+	seq_printf(m, "scavenge_pages_dropped %llu\n",
+		   vmo_stats.scavenge_dropped);
+	seq_printf(m, "scavenge_pages_asked %llu\n", vmo_stats.scavenge_asked);
+	seq_printf(m, "shrinker_scans %llu\n", vmo_stats.shrinker_scans);
+	seq_printf(m, "pages_evicted %llu\n", vmo_stats.pages_evicted);
 	vmo_pager_show(m);
 	mutex_unlock(&vmo_lock);
 	return 0;
@@ -65,19 +71,26 @@ static int vmo_objects_show(struct seq_file *m, void *v)
 
 int vmo_proc_init(void)
 {
+	int ret = -ENOMEM;
+
 	vmo_proc_dir = proc_mkdir("vmo", NULL);
 	if (!vmo_proc_dir)
 		return -ENOMEM;
 	if (!proc_create_single("stats", 0444, vmo_proc_dir, vmo_stats_show) ||
 	    !proc_create_single("objects", 0444, vmo_proc_dir,
-				vmo_objects_show)) {
-		proc_remove(vmo_proc_dir);
-		return -ENOMEM;
-	}
+				vmo_objects_show))
+		goto remove;
+	ret = vmo_scavenge_init(vmo_proc_dir);
+	if (ret)
+		goto remove;
 	return 0;
+remove:
+	proc_remove(vmo_proc_dir);
+	return ret;
 }
 
 void vmo_proc_exit(void)
 {
+	vmo_scavenge_exit();
 	proc_remove(vmo_proc_dir);
 }

@@ -4,7 +4,6 @@
  * pager, sharing, lifetime, and every rejected input.  Run in the test
  * VM with vmo.ko loaded and vmo-pager attached.
  */
-#include <linux/capability.h>
 #include <linux/userfaultfd.h>
 #include <pthread.h>
 #include <sys/eventfd.h>
@@ -467,27 +466,41 @@ TEST_F(session, second_pager_refused)
 
 TEST_F(session, pager_attach_reserved_refused)
 {
-	struct vmo_pager_attach pa = { .flags = 1 };
+	struct vmo_pager_attach pa = { .flags = 1U << 5 };
 
 	EXPECT_EQ(-EINVAL, vmo_util_ioctl(self->fd, VMO_IOC_PAGER_ATTACH, &pa));
 	pa.flags = 0;
 	pa.reserved[2] = 1;
 	EXPECT_EQ(-EINVAL, vmo_util_ioctl(self->fd, VMO_IOC_PAGER_ATTACH, &pa));
+	/* An eventfd number without the flag that says it is one. */
+	pa.reserved[2] = 0;
+	pa.eventfd = 3;
+	EXPECT_EQ(-EINVAL, vmo_util_ioctl(self->fd, VMO_IOC_PAGER_ATTACH, &pa));
+}
+
+TEST_F(session, pager_attach_bad_eventfd_refused)
+{
+	struct vmo_pager_attach pa = { .flags = VMO_PAGER_EVENTFD };
+	int p[2];
+
+	ASSERT_EQ(0, pipe(p));
+	pa.eventfd = p[0];
+	EXPECT_EQ(-EINVAL, vmo_util_ioctl(self->fd, VMO_IOC_PAGER_ATTACH, &pa));
+	pa.eventfd = 9999;
+	EXPECT_EQ(-EBADF, vmo_util_ioctl(self->fd, VMO_IOC_PAGER_ATTACH, &pa));
+	close(p[0]);
+	close(p[1]);
 }
 
 TEST_F(session, pager_attach_needs_cap_sys_admin)
 {
-	struct __user_cap_header_struct hdr = {
-		.version = _LINUX_CAPABILITY_VERSION_3,
-	};
-	struct __user_cap_data_struct data[2] = {};
 	struct vmo_pager_attach pa = {};
 	pid_t pid = fork();
 
 	ASSERT_GE(pid, 0);
 	if (!pid) {
 		/* Drop every capability in this child only. */
-		if (syscall(SYS_capset, &hdr, data))
+		if (vmo_util_drop_caps())
 			_exit(10);
 		_exit(vmo_util_ioctl(self->fd, VMO_IOC_PAGER_ATTACH, &pa) ==
 		      -EPERM ? 0 : 1);
@@ -504,6 +517,10 @@ TEST_F(session, pager_requests_need_pager_role)
 	EXPECT_EQ(-EBADFD, vmo_util_ioctl(self->fd, VMO_IOC_PAGER_EVENT, &ev));
 	EXPECT_EQ(-EBADFD, vmo_util_ioctl(self->fd, VMO_IOC_PAGER_LOOKUP, &lk));
 	EXPECT_EQ(-EBADFD, vmo_util_ioctl(self->fd, VMO_IOC_PAGER_STATS, &st));
+	EXPECT_EQ(-EBADFD, vmo_util_ioctl(self->fd, VMO_IOC_PAGER_OBJECT, &st));
+	EXPECT_EQ(-EBADFD, vmo_util_ioctl(self->fd, VMO_IOC_PAGER_CLEAN, &st));
+	EXPECT_EQ(-EBADFD, vmo_util_ioctl(self->fd, VMO_IOC_PAGER_DONE, &st));
+	EXPECT_EQ(-EBADFD, vmo_util_ioctl(self->fd, VMO_IOC_PAGER_EVICT, &st));
 }
 
 /* ---- mapping and serving ---- */

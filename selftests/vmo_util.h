@@ -22,6 +22,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <linux/capability.h>
+
 #include "libvmo.h"
 
 #define PAGE 4096UL
@@ -151,6 +153,17 @@ static inline long long vmo_util_wait_stat_eq(const char *name, long long want)
 		vmo_util_sleep_ms(10);
 	}
 	return v;
+}
+
+/* Drops every capability of the calling process (for EPERM tests). */
+static inline int vmo_util_drop_caps(void)
+{
+	struct __user_cap_header_struct hdr = {
+		.version = _LINUX_CAPABILITY_VERSION_3,
+	};
+	struct __user_cap_data_struct data[2] = {};
+
+	return syscall(SYS_capset, &hdr, data) ? -errno : 0;
 }
 
 /* Waits for a child and returns its exit code, or -1 if it did not exit. */

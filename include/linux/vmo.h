@@ -32,6 +32,7 @@
 #define VMO_FEATURE_FILE	_BITULL(4)	/* file-backed objects */
 #define VMO_FEATURE_SHADOW	_BITULL(5)	/* copy-on-write shadow objects */
 #define VMO_FEATURE_SYNC	_BITULL(6)	/* VMO_OBJ_SYNC write-back */
+#define VMO_FEATURE_SCAVENGE	_BITULL(7)	/* shrinker, eventfd, evict */
 
 /**
  * struct vmo_handshake - agree on the API version (first request)
@@ -204,10 +205,16 @@ struct vmo_map_notify {
 	__u64 reserved[2];
 };
 
+/* Flags of struct vmo_pager_attach. */
+#define VMO_PAGER_EVENTFD	_BITUL(0)	/* @eventfd is valid */
+
 /**
  * struct vmo_pager_attach - make this session the pager
- * @flags: must be 0.
- * @pad: must be 0.
+ * @flags: VMO_PAGER_EVENTFD or 0.
+ * @eventfd: with VMO_PAGER_EVENTFD: an eventfd on which the module asks
+ *	for pages (a scavenge request): it adds the number of pages it
+ *	wants the pager to give back; requests add up until read.  Must be
+ *	0 without the flag.
  * @reserved: must be 0.
  *
  * VMO_IOC_PAGER_ATTACH needs CAP_SYS_ADMIN (EPERM); a second pager gets
@@ -217,7 +224,7 @@ struct vmo_map_notify {
  */
 struct vmo_pager_attach {
 	__u32 flags;
-	__u32 pad;
+	__u32 eventfd;
 	__u64 reserved[3];
 };
 
@@ -407,6 +414,54 @@ struct vmo_pager_clean {
 };
 
 /**
+ * struct vmo_pager_evict - drop clean store pages (VMO_IOC_PAGER_EVICT)
+ * @store_fd: a store fd from VMO_IOC_PAGER_OBJECT.
+ * @flags: must be 0.
+ * @first: first page index.
+ * @npages: pages, 1..VMO_CLEAN_MAX.
+ * @bitmap: user pointer, or 0: bit i (of __u64 words, LSB first) is set
+ *	when page @first + i was dropped.
+ * @dropped: out: how many pages were dropped.
+ * @reserved: must be 0.
+ *
+ * Unmaps the range from every mapping, then drops each page that is
+ * clean (not written since VMO_IOC_PAGER_CLEAN), unmapped and unused.
+ * A page written meanwhile is dirty and stays: nothing written is ever
+ * dropped.  The next access to a dropped page is a MISSING fault.
+ */
+struct vmo_pager_evict {
+	__u32 store_fd;
+	__u32 flags;
+	__u64 first;
+	__u64 npages;
+	__u64 bitmap;
+	__u64 dropped;
+	__u64 reserved[2];
+};
+
+/**
+ * struct vmo_scavenge - ask for pages back (VMO_IOC_SCAVENGE)
+ * @pages: in: pages wanted.
+ * @flags: must be 0.
+ * @pad: must be 0.
+ * @dropped: out: clean pages the module dropped at once.
+ * @asked: out: pages asked of the pager (on its eventfd) for the rest.
+ * @reserved: must be 0.
+ *
+ * Needs CAP_SYS_ADMIN.  The same as writing @pages to
+ * /proc/vmo/scavenge, and what the module's shrinker does under memory
+ * pressure: drop clean pages itself, then ask the pager for the rest.
+ */
+struct vmo_scavenge {
+	__u64 pages;
+	__u32 flags;
+	__u32 pad;
+	__u64 dropped;
+	__u64 asked;
+	__u64 reserved[2];
+};
+
+/**
  * struct vmo_pager_done - complete a request (VMO_IOC_PAGER_DONE)
  * @seq: the event's @seq.
  * @error: 0, or a positive errno the requester gets.
@@ -446,6 +501,8 @@ struct vmo_pager_stats {
 #define VMO_IOC_PAGER_OBJECT	_IOWR(VMO_IOC_MAGIC, 0x14, struct vmo_pager_object)
 #define VMO_IOC_PAGER_CLEAN	_IOWR(VMO_IOC_MAGIC, 0x15, struct vmo_pager_clean)
 #define VMO_IOC_PAGER_DONE	_IOW(VMO_IOC_MAGIC, 0x16, struct vmo_pager_done)
+#define VMO_IOC_PAGER_EVICT	_IOWR(VMO_IOC_MAGIC, 0x17, struct vmo_pager_evict)
+#define VMO_IOC_SCAVENGE	_IOWR(VMO_IOC_MAGIC, 0x20, struct vmo_scavenge)
 
 /* On an object fd. */
 #define VMO_OBJ_INFO		_IOR(VMO_IOC_MAGIC, 0x40, struct vmo_info)

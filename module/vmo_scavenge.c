@@ -1,0 +1,283 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vmo: giving memory back.
+ *
+ * A clean store page (equal to what it was filled from: the file, a
+ * parent, or the pager's backing store) can be dropped by the module
+ * itself, at once, so reclaim makes progress without waiting for user
+ * space: with nothing freed synchronously the OOM killer was seen to
+ * fire 51 ms after the first shrinker scan.  Dirty pages belong to the
+ * pager: it is asked, on its eventfd, to write them to its backing store
+ * (or back to their file) and give them back.
+ *
+ * "Clean" is the kernel's own dirty state, which VMO_IOC_PAGER_CLEAN set
+ * up: dropping needs the page unmapped, unlocked, unused and not dirty,
+ * all checked under the page lock by invalidate_mapping_pages(), so a
+ * page written at any moment is never dropped.
+ */
+
+#include <linux/capability.h>
+#include <linux/eventfd.h>
+#include <linux/file.h>
+#include <linux/kstrtox.h>
+#include <linux/mm.h>
+#include <linux/pagemap.h>
+#include <linux/proc_fs.h>
+#include <linux/seq_file.h>
+#include <linux/shrinker.h>
+#include <linux/uaccess.h>
+#include <linux/xarray.h>
+
+#include "vmo_internal.h"
+
+/* Clean pages looked up per xarray walk before dropping them. */
+#define VMO_DROP_BATCH	64
+
+/*
+ * Unmaps @index from every mapping and drops it if it is clean.  A dirty
+ * page's mappings are zapped too (their dirty bits move to the page);
+ * its next access is a MINOR fault the pager resolves at once.
+ */
+static bool vmo_drop_page(struct address_space *mapping, pgoff_t index)
+{
+	unmap_mapping_range(mapping, (loff_t)index << PAGE_SHIFT, PAGE_SIZE, 0);
+	return invalidate_mapping_pages(mapping, index, index) > 0;
+}
+
+/* Collects up to @max indices of pages that look clean, from *@next. */
+static unsigned int vmo_find_clean(struct address_space *mapping,
+				   pgoff_t *next, pgoff_t *idx,
+				   unsigned int max)
+{
+	XA_STATE(xas, &mapping->i_pages, *next);
+	struct folio *folio;
+	unsigned int nr = 0;
+
+	rcu_read_lock();
+	xas_for_each(&xas, folio, ULONG_MAX) {
+		if (xas_retry(&xas, folio) || xa_is_value(folio))
+			continue;
+		if (folio_test_dirty(folio) || folio_test_locked(folio))
+			continue;
+		idx[nr++] = xas.xa_index;
+		if (nr == max)
+			break;
+	}
+	rcu_read_unlock();
+	*next = nr ? idx[nr - 1] + 1 : ULONG_MAX;
+	return nr;
+}
+
+/* Drops up to @want clean pages of @obj; returns how many went. */
+static unsigned long vmo_drop_clean(struct vmo_object *obj,
+				    unsigned long want)
+{
+	pgoff_t idx[VMO_DROP_BATCH], next = 0;
+	unsigned long dropped = 0;
+	unsigned int i, nr;
+
+	while (dropped < want && next != ULONG_MAX) {
+		nr = vmo_find_clean(obj->mapping, &next, idx,
+				    min_t(unsigned long, VMO_DROP_BATCH,
+					  want - dropped));
+		for (i = 0; i < nr; i++)
+			dropped += vmo_drop_page(obj->mapping, idx[i]);
+		cond_resched();
+	}
+	return dropped;
+}
+
+/*
+ * Gives back up to @want pages: clean ones dropped here, the rest asked
+ * of the pager.  Called with vmo_lock held.
+ */
+static void vmo_scavenge_locked(u64 want, u64 *dropped, u64 *asked)
+{
+	struct vmo_object *obj;
+
+	lockdep_assert_held(&vmo_lock);
+	*dropped = 0;
+	list_for_each_entry(obj, &vmo_objects, node) {
+		if (*dropped >= want)
+			break;
+		*dropped += vmo_drop_clean(obj, want - *dropped);
+	}
+	*asked = want - *dropped;
+	if (*asked && !vmo_pager_ask(*asked))
+		*asked = 0;
+	vmo_stats.scavenge_requests++;
+	vmo_stats.scavenge_dropped += *dropped;
+	vmo_stats.scavenge_asked += *asked;
+}
+
+static unsigned long vmo_store_pages_locked(void)
+{
+	struct vmo_object *obj;
+	unsigned long nr = 0;
+
+	lockdep_assert_held(&vmo_lock);
+	list_for_each_entry(obj, &vmo_objects, node)
+		nr += vmo_object_resident(obj);
+	return nr;
+}
+
+static unsigned long vmo_shrink_count(struct shrinker *shrink,
+				      struct shrink_control *sc)
+{
+	unsigned long nr;
+
+	/* Reclaim may run under our lock (an allocation holding it). */
+	if (!mutex_trylock(&vmo_lock))
+		return 0;
+	nr = vmo_store_pages_locked();
+	mutex_unlock(&vmo_lock);
+	return nr ? nr : SHRINK_EMPTY;
+}
+
+static unsigned long vmo_shrink_scan(struct shrinker *shrink,
+				     struct shrink_control *sc)
+{
+	u64 dropped, asked;
+
+	/* Dropping takes i_mmap_rwsem and page locks: like a filesystem. */
+	if (!(sc->gfp_mask & __GFP_FS))
+		return SHRINK_STOP;
+	if (!mutex_trylock(&vmo_lock))
+		return SHRINK_STOP;
+	vmo_stats.shrinker_scans++;
+	vmo_scavenge_locked(sc->nr_to_scan, &dropped, &asked);
+	mutex_unlock(&vmo_lock);
+	return dropped ? dropped : SHRINK_STOP;
+}
+
+static struct shrinker vmo_shrinker = {
+	.count_objects	= vmo_shrink_count,
+	.scan_objects	= vmo_shrink_scan,
+	.seeks		= DEFAULT_SEEKS,
+};
+
+long vmo_ioctl_scavenge(struct vmo_session *s, void __user *argp)
+{
+	struct vmo_scavenge req;
+
+	if (copy_from_user(&req, argp, sizeof(req)))
+		return -EFAULT;
+	if (req.flags || req.pad || req.reserved[0] || req.reserved[1])
+		return -EINVAL;
+	if (!capable(CAP_SYS_ADMIN))
+		return -EPERM;
+	mutex_lock(&vmo_lock);
+	vmo_scavenge_locked(req.pages, &req.dropped, &req.asked);
+	mutex_unlock(&vmo_lock);
+	if (copy_to_user(argp, &req, sizeof(req)))
+		return -EFAULT;
+	return 0;
+}
+
+/* echo N > /proc/vmo/scavenge: ask for N pages, like VMO_IOC_SCAVENGE. */
+static ssize_t vmo_scavenge_write(struct file *file, const char __user *buf,
+				  size_t count, loff_t *ppos)
+{
+	u64 want, dropped, asked;
+	int ret;
+
+	ret = kstrtou64_from_user(buf, count, 0, &want);
+	if (ret)
+		return ret;
+	mutex_lock(&vmo_lock);
+	vmo_scavenge_locked(want, &dropped, &asked);
+	mutex_unlock(&vmo_lock);
+	pr_debug("vmo: scavenge %llu: %llu dropped, %llu asked of the pager\n",
+		 want, dropped, asked);
+	return count;
+}
+
+static int vmo_scavenge_show(struct seq_file *m, void *v)
+{
+	mutex_lock(&vmo_lock);
+	seq_printf(m, "requests %llu\n", vmo_stats.scavenge_requests);
+	seq_printf(m, "dropped %llu\n", vmo_stats.scavenge_dropped);
+	seq_printf(m, "asked %llu\n", vmo_stats.scavenge_asked);
+	mutex_unlock(&vmo_lock);
+	return 0;
+}
+
+static int vmo_scavenge_open(struct inode *inode, struct file *file)
+{
+	return single_open(file, vmo_scavenge_show, NULL);
+}
+
+static const struct proc_ops vmo_scavenge_proc_ops = {
+	.proc_open	= vmo_scavenge_open,
+	.proc_read	= seq_read,
+	.proc_lseek	= seq_lseek,
+	.proc_release	= single_release,
+	.proc_write	= vmo_scavenge_write,
+};
+
+int vmo_scavenge_init(struct proc_dir_entry *dir)
+{
+	if (!proc_create("scavenge", 0600, dir, &vmo_scavenge_proc_ops))
+		return -ENOMEM;
+	return register_shrinker(&vmo_shrinker, "vmo");
+}
+
+void vmo_scavenge_exit(void)
+{
+	unregister_shrinker(&vmo_shrinker);
+}
+
+/* VMO_IOC_PAGER_EVICT: drop what is clean in a range of a store. */
+long vmo_ioctl_pager_evict(struct vmo_session *s, void __user *argp)
+{
+	struct vmo_pager_evict req;
+	u64 __user *ubitmap;
+	struct file *store;
+	u64 i, word = 0;
+	int ret = 0;
+
+	if (vmo_session_role(s) != VMO_ROLE_PAGER)
+		return -EBADFD;
+	if (copy_from_user(&req, argp, sizeof(req)))
+		return -EFAULT;
+	if (req.flags || req.reserved[0] || req.reserved[1])
+		return -EINVAL;
+	if (!req.npages || req.npages > VMO_CLEAN_MAX ||
+	    req.first > (MAX_LFS_FILESIZE >> PAGE_SHIFT) - req.npages)
+		return -EINVAL;
+	store = fget(req.store_fd);
+	if (!store)
+		return -EBADF;
+	if (!vmo_is_store_mapping(store->f_mapping)) {
+		ret = -EINVAL;
+		goto put;
+	}
+
+	ubitmap = u64_to_user_ptr(req.bitmap);
+	unmap_mapping_range(store->f_mapping, (loff_t)req.first << PAGE_SHIFT,
+			    (loff_t)req.npages << PAGE_SHIFT, 0);
+	req.dropped = 0;
+	for (i = 0; i < req.npages; i++) {
+		if (invalidate_mapping_pages(store->f_mapping, req.first + i,
+					     req.first + i)) {
+			word |= 1ULL << (i % 64);
+			req.dropped++;
+		}
+		if (ubitmap && ((i + 1) % 64 == 0 || i + 1 == req.npages)) {
+			if (put_user(word, ubitmap + i / 64)) {
+				ret = -EFAULT;
+				goto put;
+			}
+			word = 0;
+		}
+		cond_resched();
+	}
+	mutex_lock(&vmo_lock);
+	vmo_stats.pages_evicted += req.dropped;
+	mutex_unlock(&vmo_lock);
+	if (copy_to_user(argp, &req, sizeof(req)))
+		ret = -EFAULT;
+put:
+	fput(store);
+	return ret;
+}
