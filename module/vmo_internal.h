@@ -60,6 +60,7 @@ extern struct mutex vmo_lock;
  * @zombie: a shared file object whose store was released: waits for the
  *	pager to write it back (VMO_IOC_PAGER_DONE with @gone_seq).
  * @gone_seq: the zombie's request sequence number.
+ * @committed: counted in vmo_stats.reserved_pages (VMO_CREATE_RESERVE).
  * @node: entry in vmo_objects, under vmo_lock.
  */
 struct vmo_object {
@@ -77,6 +78,7 @@ struct vmo_object {
 	u32 depth;
 	bool zombie;
 	u64 gone_seq;
+	bool committed;
 	struct list_head node;
 };
 
@@ -189,6 +191,7 @@ struct vmo_stats {
 	u64 scavenge_asked;
 	u64 shrinker_scans;
 	u64 pages_evicted;
+	u64 reserved_pages;
 };
 
 extern struct list_head vmo_objects;
@@ -234,6 +237,7 @@ long vmo_ioctl_pager_done(struct vmo_session *s, void __user *argp);
 int vmo_request_wait(struct vmo_object *obj, struct vmo_request *req);
 void vmo_object_zombie(struct vmo_object *obj);
 bool vmo_pager_ask(u64 pages);
+int vmo_pager_reserve(u64 pages);
 
 /* vmo_scavenge.c */
 int vmo_scavenge_init(struct proc_dir_entry *dir);

@@ -134,6 +134,16 @@ unsigned long vmo_object_clean(struct vmo_object *obj)
 	return clean;
 }
 
+/* Counts a reserved object's pages as committed. */
+static void vmo_object_commit(struct vmo_object *obj)
+{
+	lockdep_assert_held(&vmo_lock);
+	if (obj->flags & VMO_CREATE_RESERVE) {
+		vmo_stats.reserved_pages += obj->size >> PAGE_SHIFT;
+		obj->committed = true;
+	}
+}
+
 /* Drops everything the object holds; it must be unlisted. */
 void vmo_object_free(struct vmo_object *obj)
 {
@@ -170,6 +180,8 @@ static int vmo_store_release(struct inode *inode, struct file *file)
 	list_del(&obj->node);
 	obj->store = NULL;
 	vmo_stats.objects_freed++;
+	if (obj->committed)
+		vmo_stats.reserved_pages -= obj->size >> PAGE_SHIFT;
 	vmo_pager_queue_new(&ev);
 	mutex_unlock(&vmo_lock);
 
@@ -435,8 +447,14 @@ static struct file *vmo_store_create(struct vmo_object *obj)
 	struct file *store;
 
 	snprintf(name, sizeof(name), "vmo-%llu", obj->id);
-	/* VM_NORESERVE: pages are committed as they are faulted in. */
-	store = shmem_file_setup(name, vmo_store_size(obj), VM_NORESERVE);
+	/*
+	 * VM_NORESERVE: pages are committed as they are faulted in.  A
+	 * reserved object commits its whole size now (shmem's accounting
+	 * fails with ENOMEM if the overcommit policy says no).
+	 */
+	store = shmem_file_setup(name, vmo_store_size(obj),
+				 obj->flags & VMO_CREATE_RESERVE ? 0 :
+				 VM_NORESERVE);
 	if (IS_ERR(store))
 		return store;
 
@@ -519,9 +537,16 @@ long vmo_ioctl_create(struct vmo_session *s, void __user *argp)
 
 	/* From here on the store's release unlists and frees the object. */
 	mutex_lock(&vmo_lock);
+	ret = 0;
+	if (obj->flags & VMO_CREATE_RESERVE)
+		ret = vmo_pager_reserve(obj->size >> PAGE_SHIFT);
+	if (!ret)
+		vmo_object_commit(obj);
 	list_add_tail(&obj->node, &vmo_objects);
 	vmo_stats.objects_created++;
 	mutex_unlock(&vmo_lock);
+	if (ret)
+		goto put_store;
 
 	fd = get_unused_fd_flags(O_RDWR |
 				 (req.flags & VMO_CREATE_CLOEXEC ? O_CLOEXEC : 0));

@@ -30,6 +30,7 @@
  * @events: queued struct vmo_event_node.
  * @nr_events: length of @events.
  * @efd: where scavenge requests go, or NULL (counted reference).
+ * @backing_pages: size of the pager's backing store, 0 if none.
  */
 struct vmo_pager {
 	struct vmo_session *session;
@@ -37,6 +38,7 @@ struct vmo_pager {
 	struct list_head events;
 	unsigned int nr_events;
 	struct eventfd_ctx *efd;
+	u64 backing_pages;
 };
 
 static struct vmo_pager *vmo_pager;
@@ -204,13 +206,30 @@ static int vmo_pager_attach_check(const struct vmo_pager_attach *req)
 {
 	int i;
 
-	if (req->flags & ~VMO_PAGER_EVENTFD)
+	if (req->flags & ~(VMO_PAGER_EVENTFD | VMO_PAGER_BACKING))
 		return -EINVAL;
 	if (!(req->flags & VMO_PAGER_EVENTFD) && req->eventfd)
+		return -EINVAL;
+	if (!(req->flags & VMO_PAGER_BACKING) && req->backing_pages)
 		return -EINVAL;
 	for (i = 0; i < ARRAY_SIZE(req->reserved); i++)
 		if (req->reserved[i])
 			return -EINVAL;
+	return 0;
+}
+
+/*
+ * Commits @pages of the attached pager's backing store to a reserved
+ * object.  With no pager, or one without a backing store, there is
+ * nothing to commit: memory was committed by the store's accounting.
+ */
+int vmo_pager_reserve(u64 pages)
+{
+	lockdep_assert_held(&vmo_lock);
+	if (!vmo_pager || !vmo_pager->backing_pages)
+		return 0;
+	if (vmo_stats.reserved_pages + pages > vmo_pager->backing_pages)
+		return -ENOMEM;
 	return 0;
 }
 
@@ -234,6 +253,7 @@ long vmo_ioctl_pager_attach(struct vmo_session *s, void __user *argp)
 	INIT_LIST_HEAD(&p->events);
 	p->session = s;
 	p->tgid = task_tgid_nr(current);
+	p->backing_pages = req.backing_pages;
 	if (req.flags & VMO_PAGER_EVENTFD) {
 		p->efd = eventfd_ctx_fdget(req.eventfd);
 		if (IS_ERR(p->efd)) {
@@ -494,6 +514,8 @@ void vmo_pager_show(struct seq_file *m)
 	seq_printf(m, "pager_events_pending %u\n",
 		   vmo_pager ? vmo_pager->nr_events : 0);
 	seq_printf(m, "pager_eventfd %d\n", vmo_pager && vmo_pager->efd);
+	seq_printf(m, "pager_backing_pages %llu\n",
+		   vmo_pager ? vmo_pager->backing_pages : 0);
 	for (i = 0; i < VMO_PSTAT_NR; i++)
 		seq_printf(m, "pager_%s %llu\n", vmo_pstat_names[i],
 			   vmo_pstats.counters[i]);
@@ -729,6 +751,9 @@ static struct vmo_object *vmo_zombie_take(u64 seq)
 			list_del(&obj->node);
 			vmo_stats.zombies--;
 			vmo_stats.objects_freed++;
+			if (obj->committed)
+				vmo_stats.reserved_pages -=
+					obj->size >> PAGE_SHIFT;
 			return obj;
 		}
 	}

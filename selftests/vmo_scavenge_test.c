@@ -168,4 +168,42 @@ TEST(proc_scavenge_garbage_refused)
 	EXPECT_EQ(-EINVAL, write_proc("/proc/vmo/scavenge", "-5"));
 }
 
+TEST(reserve_beyond_memory_refused)
+{
+	struct vmo_lib *v;
+
+	ASSERT_EQ(0, vmo_open(&v));
+	/* 1 TiB cannot be committed in the test VM. */
+	EXPECT_EQ(-ENOMEM, vmo_create_anon(v, VMO_MAX_SIZE,
+					   VMO_CREATE_RESERVE, NULL));
+	/* Without the reservation the same object is fine (sparse). */
+	int fd = vmo_create_anon(v, VMO_MAX_SIZE, 0, NULL);
+
+	EXPECT_GE(fd, 0);
+	close(fd);
+	vmo_close(v);
+}
+
+TEST(reserve_counts_committed_pages)
+{
+	long long before = vmo_util_stat("reserved_pages");
+	struct vmo_lib *v;
+	unsigned char *p;
+	int fd;
+
+	ASSERT_GE(before, 0);
+	ASSERT_EQ(0, vmo_open(&v));
+	fd = vmo_create_anon(v, 256 * PAGE, VMO_CREATE_RESERVE, NULL);
+	ASSERT_GE(fd, 0);
+	EXPECT_EQ(before + 256, vmo_util_stat("reserved_pages"));
+	ASSERT_EQ(0, vmo_map(v, fd, 0, 256 * PAGE, PROT_READ | PROT_WRITE,
+			     MAP_SHARED, (void **)&p));
+	p[255 * PAGE] = 1;
+	EXPECT_EQ(1, p[255 * PAGE]);
+	vmo_unmap(v, p, 256 * PAGE);
+	close(fd);
+	EXPECT_EQ(before, vmo_util_stat("reserved_pages"));
+	vmo_close(v);
+}
+
 TEST_HARNESS_MAIN

@@ -60,7 +60,9 @@ struct vmo_handshake {
 /* Flags of struct vmo_create. */
 #define VMO_CREATE_CLOEXEC	_BITUL(0)	/* object fd gets O_CLOEXEC */
 #define VMO_CREATE_SHARED	_BITUL(1)	/* FILE: writes reach the file */
-#define VMO_CREATE_FLAGS	(VMO_CREATE_CLOEXEC | VMO_CREATE_SHARED)
+#define VMO_CREATE_RESERVE	_BITUL(2)	/* commit memory and backing now */
+#define VMO_CREATE_FLAGS	(VMO_CREATE_CLOEXEC | VMO_CREATE_SHARED | \
+				 VMO_CREATE_RESERVE)
 
 /* Longest shadow chain: a shadow at this depth cannot be shadowed. */
 #define VMO_MAX_DEPTH		64
@@ -88,6 +90,11 @@ struct vmo_handshake {
  * object does not follow later changes of the file's size.
  * SHADOW: @offset + @size must lie within the parent (EINVAL); a chain
  * may be VMO_MAX_DEPTH deep (ELOOP beyond).
+ * VMO_CREATE_RESERVE: the object's size is committed at creation, in
+ * memory (the kernel's overcommit accounting, as for a private writable
+ * mapping) and in the pager's backing store (when a pager with one is
+ * attached), or creation fails with ENOMEM; after that the object's
+ * pages can always be paged out.
  * @pad: must be 0.
  * @reserved: must be 0.
  * @id: out: the object's id (never reused while the module is loaded).
@@ -207,6 +214,7 @@ struct vmo_map_notify {
 
 /* Flags of struct vmo_pager_attach. */
 #define VMO_PAGER_EVENTFD	_BITUL(0)	/* @eventfd is valid */
+#define VMO_PAGER_BACKING	_BITUL(1)	/* @backing_pages is valid */
 
 /**
  * struct vmo_pager_attach - make this session the pager
@@ -215,6 +223,9 @@ struct vmo_map_notify {
  *	for pages (a scavenge request): it adds the number of pages it
  *	wants the pager to give back; requests add up until read.  Must be
  *	0 without the flag.
+ * @backing_pages: with VMO_PAGER_BACKING: the pages the pager's backing
+ *	store holds; reserved objects (VMO_CREATE_RESERVE) may not commit
+ *	more.  Must be 0 without the flag.
  * @reserved: must be 0.
  *
  * VMO_IOC_PAGER_ATTACH needs CAP_SYS_ADMIN (EPERM); a second pager gets
@@ -225,7 +236,8 @@ struct vmo_map_notify {
 struct vmo_pager_attach {
 	__u32 flags;
 	__u32 eventfd;
-	__u64 reserved[3];
+	__u64 backing_pages;
+	__u64 reserved[2];
 };
 
 /* Event types read with VMO_IOC_PAGER_EVENT. */
