@@ -20,11 +20,15 @@ TEST_CFLAGS := $(CFLAGS) -I$(KSRC)/tools/testing/selftests \
 LDFLAGS := -static -pthread
 
 LIB_SRC := lib/libvmo.c
-PAGER_SRC := pager/main.c pager/engine.c pager/maptable.c pager/log.c
-ENGINE_SRC := pager/engine.c pager/maptable.c pager/log.c
+PAGER_SRC := pager/main.c pager/engine.c pager/maptable.c pager/log.c \
+	pager/objects.c pager/uring.c
+ENGINE_SRC := pager/engine.c pager/maptable.c pager/log.c pager/objects.c \
+	pager/uring.c
 HDRS := include/linux/vmo.h lib/libvmo.h $(wildcard pager/*.h)
 
-VM_TESTS := $(BIN)/vmo_test $(BIN)/vmo_stress_test $(BIN)/vmo_lifecycle_test
+VM_TESTS := $(BIN)/vmo_test $(BIN)/vmo_file_test $(BIN)/vmo_shadow_test \
+	$(BIN)/vmo_scavenge_test \
+	$(BIN)/vmo_stress_test $(BIN)/vmo_lifecycle_test
 USER_BINS := $(BIN)/vmo-pager $(BIN)/vmo-demo $(VM_TESTS)
 HOST_TESTS := $(BIN)/pager_host_test
 

@@ -20,6 +20,7 @@
 #include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
+#include <linux/xarray.h>
 
 #include "vmo_internal.h"
 
@@ -666,42 +667,57 @@ long vmo_ioctl_pager_object(struct vmo_session *s, void __user *argp)
 }
 
 /*
- * Write-protects the folio in every mapping and clears its dirty state.
- * Returns whether it was dirty.  The folio is locked.
+ * Write-protects the folio in every mapping, then applies @flags (see
+ * struct vmo_pager_clean).  Returns whether to report the page.  The
+ * folio is locked: a write fault racing with us marks it dirty after
+ * taking the lock, so clearing the flag here never loses a write.
  */
-static bool vmo_folio_clean(struct folio *folio)
+static bool vmo_folio_clean(struct folio *folio, u32 flags)
 {
-	bool dirty = folio_mkclean(folio) > 0;
+	bool written = folio_mkclean(folio) > 0;
 
+	if (flags & VMO_CLEAN_KEEP_DIRTY)
+		return written || folio_test_dirty(folio);
+	if (flags & VMO_CLEAN_IF_UNCHANGED)
+		return !written && folio_test_clear_dirty(folio);
 	/* Stores have no writeback accounting: just the flag. */
-	return folio_test_clear_dirty(folio) || dirty;
+	return folio_test_clear_dirty(folio) || written;
+}
+
+/* Cleans (per @req->flags) page @index; returns whether to report it. */
+static bool vmo_clean_page(struct address_space *mapping, pgoff_t index,
+			   u32 flags)
+{
+	struct folio *folio;
+	void *entry;
+	bool report;
+
+	folio = __filemap_get_folio(mapping, index, FGP_LOCK, 0);
+	if (!folio) {
+		/* Out in swap: it was dirty when it went (clean ones drop). */
+		entry = xa_load(&mapping->i_pages, index);
+		return xa_is_value(entry) && (flags & VMO_CLEAN_KEEP_DIRTY);
+	}
+	report = vmo_folio_clean(folio, flags);
+	folio_unlock(folio);
+	folio_put(folio);
+	return report;
 }
 
 static int vmo_clean_range(struct address_space *mapping,
 			   struct vmo_pager_clean *req)
 {
 	u64 __user *ubitmap = u64_to_user_ptr(req->bitmap);
-	u64 i = 0, word = 0;
-	struct folio *folio;
-	pgoff_t index;
-	bool dirty;
+	u64 i, word = 0;
 
 	req->dirty = 0;
-	while (i < req->npages) {
-		index = req->first + i;
-		folio = __filemap_get_folio(mapping, index, FGP_LOCK, 0);
-		dirty = folio && vmo_folio_clean(folio);
-		if (folio) {
-			folio_unlock(folio);
-			folio_put(folio);
-		}
-		if (dirty) {
+	for (i = 0; i < req->npages; i++) {
+		if (vmo_clean_page(mapping, req->first + i, req->flags)) {
 			word |= 1ULL << (i % 64);
 			req->dirty++;
 		}
-		i++;
-		if (ubitmap && (i % 64 == 0 || i == req->npages)) {
-			if (put_user(word, ubitmap + (i - 1) / 64))
+		if (ubitmap && ((i + 1) % 64 == 0 || i + 1 == req->npages)) {
+			if (put_user(word, ubitmap + i / 64))
 				return -EFAULT;
 			word = 0;
 		}
@@ -720,7 +736,10 @@ long vmo_ioctl_pager_clean(struct vmo_session *s, void __user *argp)
 		return -EBADFD;
 	if (copy_from_user(&req, argp, sizeof(req)))
 		return -EFAULT;
-	if (req.flags || req.reserved[0] || req.reserved[1])
+	if (req.reserved[0] || req.reserved[1])
+		return -EINVAL;
+	if (req.flags & ~(VMO_CLEAN_KEEP_DIRTY | VMO_CLEAN_IF_UNCHANGED) ||
+	    req.flags == (VMO_CLEAN_KEEP_DIRTY | VMO_CLEAN_IF_UNCHANGED))
 		return -EINVAL;
 	if (!req.npages || req.npages > VMO_CLEAN_MAX ||
 	    req.first > (MAX_LFS_FILESIZE >> PAGE_SHIFT) - req.npages)

@@ -11,9 +11,9 @@
  * (or back to their file) and give them back.
  *
  * "Clean" is the kernel's own dirty state, which VMO_IOC_PAGER_CLEAN set
- * up: dropping needs the page unmapped, unlocked, unused and not dirty,
- * all checked under the page lock by invalidate_mapping_pages(), so a
- * page written at any moment is never dropped.
+ * up; a page being written back stays dirty until the pager wrote it.
+ * The check is made under the page lock after unmapping, so a page
+ * written at any moment is never dropped.
  */
 
 #include <linux/capability.h>
@@ -34,14 +34,22 @@
 #define VMO_DROP_BATCH	64
 
 /*
- * Unmaps @index from every mapping and drops it if it is clean.  A dirty
- * page's mappings are zapped too (their dirty bits move to the page);
- * its next access is a MINOR fault the pager resolves at once.
+ * Drops page @index if it is clean, unmapping it from every mapping
+ * first.  invalidate_inode_pages2_range() checks the dirty flag under
+ * the page lock after unmapping (which moves dirty bits from the page
+ * tables to the page), so a page written at any moment stays; unlike
+ * invalidate_mapping_pages() it does not give up on a page that a
+ * per-CPU LRU batch still holds.  Returns whether the page went.
  */
 static bool vmo_drop_page(struct address_space *mapping, pgoff_t index)
 {
-	unmap_mapping_range(mapping, (loff_t)index << PAGE_SHIFT, PAGE_SIZE, 0);
-	return invalidate_mapping_pages(mapping, index, index) > 0;
+	void *entry = xa_load(&mapping->i_pages, index);
+
+	if (!entry || xa_is_value(entry))
+		return false;
+	if (invalidate_inode_pages2_range(mapping, index, index))
+		return false;	/* -EBUSY: dirty */
+	return xa_load(&mapping->i_pages, index) != entry;
 }
 
 /* Collects up to @max indices of pages that look clean, from *@next. */
@@ -254,12 +262,9 @@ long vmo_ioctl_pager_evict(struct vmo_session *s, void __user *argp)
 	}
 
 	ubitmap = u64_to_user_ptr(req.bitmap);
-	unmap_mapping_range(store->f_mapping, (loff_t)req.first << PAGE_SHIFT,
-			    (loff_t)req.npages << PAGE_SHIFT, 0);
 	req.dropped = 0;
 	for (i = 0; i < req.npages; i++) {
-		if (invalidate_mapping_pages(store->f_mapping, req.first + i,
-					     req.first + i)) {
+		if (vmo_drop_page(store->f_mapping, req.first + i)) {
 			word |= 1ULL << (i % 64);
 			req.dropped++;
 		}

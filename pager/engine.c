@@ -2,10 +2,19 @@
 /*
  * vmo-pager fault engine.
  *
- * Serves one client's userfaultfd messages: MISSING faults are filled
- * with zeroes (UFFDIO_ZEROPAGE over a growing window), MINOR faults are
- * mapped from the store (UFFDIO_CONTINUE), UNMAP/REMAP events keep the
+ * Serves one client's userfaultfd messages.  MISSING faults are filled
+ * from the object's source: zeroes for anonymous objects
+ * (UFFDIO_ZEROPAGE), the file for file objects and the nearest ancestor
+ * for shadows (read into a bounce buffer, then UFFDIO_COPY), over a
+ * window that grows with sequential faults.  MINOR faults are mapped
+ * from the store (UFFDIO_CONTINUE).  UNMAP/REMAP events keep the
  * client's map table current.
+ *
+ * A page copied from a file or a parent is a clean copy of its source:
+ * the copy is made without waking the faulting thread, the page is
+ * marked clean in the store (VMO_IOC_PAGER_CLEAN), and only then is the
+ * thread woken.  Woken first, it could write the page before the clean
+ * and have its write forgotten by the next write-back.
  *
  * Two kernel rules shape the error handling:
  *  - a resolve that fails does not wake the faulting thread, so every
@@ -29,7 +38,7 @@
 
 typedef unsigned long long ull;
 
-_Static_assert(VMO_PSTAT_NR == 14, "name the new counters below");
+_Static_assert(VMO_PSTAT_NR == 22, "name the new counters below");
 
 static const char *const counter_names[VMO_PSTAT_NR] = {
 	[VMO_PSTAT_FAULTS_MISSING]	= "faults_missing",
@@ -46,6 +55,14 @@ static const char *const counter_names[VMO_PSTAT_NR] = {
 	[VMO_PSTAT_CLIENTS]		= "clients",
 	[VMO_PSTAT_CLIENTS_TOTAL]	= "clients_total",
 	[VMO_PSTAT_LOOKUPS]		= "lookups",
+	[VMO_PSTAT_PAGES_FILE]		= "pages_file",
+	[VMO_PSTAT_PAGES_PARENT]	= "pages_parent",
+	[VMO_PSTAT_PAGES_SHADOW_ZERO]	= "pages_shadow_zero",
+	[VMO_PSTAT_BYTES_READ]		= "bytes_read",
+	[VMO_PSTAT_BYTES_WRITTEN]	= "bytes_written",
+	[VMO_PSTAT_PAGES_WRITTEN]	= "pages_written",
+	[VMO_PSTAT_SYNCS]		= "syncs",
+	[VMO_PSTAT_OBJECTS]		= "objects",
 };
 
 const char *engine_counter_name(unsigned int idx)
@@ -62,8 +79,8 @@ void engine_print_counters(const struct vmo_counters *ctr, FILE *f)
 	fflush(f);
 }
 
-void engine_init(struct engine_ctx *ctx, unsigned int cluster,
-		 engine_lookup_fn lookup, void *lookup_arg)
+int engine_init(struct engine_ctx *ctx, unsigned int cluster,
+		engine_lookup_fn lookup, void *lookup_arg)
 {
 	long ps = sysconf(_SC_PAGESIZE);
 
@@ -76,6 +93,20 @@ void engine_init(struct engine_ctx *ctx, unsigned int cluster,
 	ctx->page_size = ps > 0 ? (uint64_t)ps : 4096;
 	ctx->lookup = lookup;
 	ctx->lookup_arg = lookup_arg;
+	/* The bounce buffer holds the largest fill. */
+	return objcache_init(&ctx->objs, ctx->page_size, ENGINE_CLUSTER_MAX,
+			     ctx->ctr.c);
+}
+
+void engine_set_objects(struct engine_ctx *ctx, objcache_open_fn open,
+			objcache_clean_fn clean, void *arg)
+{
+	objcache_set_ops(&ctx->objs, open, clean, arg);
+}
+
+void engine_destroy(struct engine_ctx *ctx)
+{
+	objcache_destroy(&ctx->objs);
 }
 
 void engine_client_init(struct engine_client *c, const struct engine_ctx *ctx,
@@ -114,27 +145,36 @@ int engine_wake(struct engine_ctx *ctx, struct engine_client *c,
 	return 0;
 }
 
-/* Make the thread waiting on @addr fault again. */
-static void engine_wake_page(struct engine_ctx *ctx, struct engine_client *c,
-			     uint64_t addr)
+/* Wake the threads waiting in [addr, addr + len). */
+static void engine_wake_range(struct engine_ctx *ctx, struct engine_client *c,
+			      uint64_t addr, uint64_t len)
 {
-	int ret = engine_wake(ctx, c, addr, ctx->page_size);
+	int ret = engine_wake(ctx, c, addr, len);
 
 	/* ENOENT/ESRCH: the address space is gone, nobody to wake. */
 	if (ret && ret != -ENOENT && ret != -ESRCH) {
 		count(ctx, VMO_PSTAT_ERRORS, 1);
-		log_err("client %llu: UFFDIO_WAKE at %#llx: %s", (ull)c->id,
-			(ull)addr, strerror(-ret));
+		log_err("client %llu: UFFDIO_WAKE [%#llx, %#llx): %s",
+			(ull)c->id, (ull)addr, (ull)(addr + len),
+			strerror(-ret));
 	}
 }
 
+/* Make the thread waiting on @addr fault again. */
+static void engine_wake_page(struct engine_ctx *ctx, struct engine_client *c,
+			     uint64_t addr)
+{
+	engine_wake_range(ctx, c, addr, ctx->page_size);
+}
+
 /*
- * UFFDIO_ZEROPAGE and UFFDIO_CONTINUE report twice: the ioctl's result
- * and a field for the bytes done or -errno.  The kernel leaves the field
- * alone when it fails before trying (6.1: mmap_changing, bad range, mm
- * gone), and on a partial resolve it fails with EAGAIN while the field
- * holds the bytes that were done (and woken).  Fold both into one value:
- * bytes done (> 0) or -errno.
+ * UFFDIO_ZEROPAGE, UFFDIO_COPY and UFFDIO_CONTINUE report twice: the
+ * ioctl's result and a field for the bytes done or -errno.  The kernel
+ * leaves the field alone when it fails before trying (6.1:
+ * mmap_changing, bad range, mm gone), and on a partial resolve it fails
+ * with EAGAIN while the field holds the bytes that were done (and woken,
+ * unless DONTWAKE).  Fold both into one value: bytes done (> 0) or
+ * -errno.
  */
 static int64_t uffd_result(int rc, int err, int64_t field)
 {
@@ -153,6 +193,21 @@ static int64_t uffd_zeropage(int uffd, uint64_t start, uint64_t len)
 	int rc = ioctl(uffd, UFFDIO_ZEROPAGE, &zp);
 
 	return uffd_result(rc, errno, zp.zeropage);
+}
+
+/* Not woken: the caller cleans the pages first (see the top). */
+static int64_t uffd_copy(int uffd, uint64_t dst, const void *src,
+			 uint64_t len)
+{
+	struct uffdio_copy cp = {
+		.dst = dst,
+		.src = (uint64_t)(uintptr_t)src,
+		.len = len,
+		.mode = UFFDIO_COPY_MODE_DONTWAKE,
+	};
+	int rc = ioctl(uffd, UFFDIO_COPY, &cp);
+
+	return uffd_result(rc, errno, cp.copy);
 }
 
 static int64_t uffd_continue(int uffd, uint64_t start, uint64_t len)
@@ -285,29 +340,45 @@ static uint64_t fill_pages(const struct engine_ctx *ctx,
 	return pages ? pages : 1;
 }
 
-/* Demand-zero fill, with a read-ahead-like window per range. */
-static void engine_missing(struct engine_ctx *ctx, struct engine_client *c,
-			   struct vmo_range *r, uint64_t addr)
+/* Object page index of @addr, which lies in @r. */
+static uint64_t page_index(const struct engine_ctx *ctx,
+			   const struct vmo_range *r, uint64_t addr)
 {
-	uint64_t ps = ctx->page_size, window = 1, pages;
-	int64_t done;
+	return r->pgoff + ((addr - r->start) >> __builtin_ctzll(ctx->page_size));
+}
 
-	if (r->kind != VMO_KIND_ANON) {
-		count(ctx, VMO_PSTAT_ERRORS, 1);
-		if (!c->warned_kind)
-			log_err("client %llu: object %llu is of kind %u, not served yet: fault at %#llx left waiting (logged once per client)",
-				(ull)c->id, (ull)r->obj_id, r->kind,
-				(ull)addr);
-		c->warned_kind = true;
-		return;
-	}
+/*
+ * Pages a fill at @addr may take: like read-ahead, a fault right where
+ * the range's previous fill ended doubles the window (up to --cluster),
+ * any other fault resets it to one page.
+ */
+static uint64_t ra_window(const struct engine_ctx *ctx,
+			  const struct vmo_range *r, uint64_t addr)
+{
+	uint64_t window = 1;
 
-	/* Sequential faults double the window, any other resets it. */
 	if (r->ra_pages && addr == r->ra_next) {
 		window = (uint64_t)r->ra_pages * 2;
 		if (window > ctx->cluster)
 			window = ctx->cluster;
 	}
+	return window;
+}
+
+static void ra_update(struct vmo_range *r, uint64_t addr, uint64_t bytes,
+		      uint64_t window)
+{
+	r->ra_next = addr + bytes;
+	r->ra_pages = window;
+}
+
+/* Demand-zero fill. */
+static void engine_fill_zero(struct engine_ctx *ctx, struct engine_client *c,
+			     struct vmo_range *r, uint64_t addr)
+{
+	uint64_t ps = ctx->page_size, window = ra_window(ctx, r, addr), pages;
+	int64_t done;
+
 	pages = fill_pages(ctx, r, addr, window);
 	done = uffd_zeropage(c->uffd, addr, pages * ps);
 	if (done == -ENOENT && pages > 1) {
@@ -320,11 +391,157 @@ static void engine_missing(struct engine_ctx *ctx, struct engine_client *c,
 	}
 	if (done > 0) {
 		count(ctx, VMO_PSTAT_PAGES_ZEROED, (uint64_t)done / ps);
-		r->ra_next = addr + (uint64_t)done;
-		r->ra_pages = window;
+		ra_update(r, addr, (uint64_t)done, window);
 		return;
 	}
 	engine_resolve_failed(ctx, c, "UFFDIO_ZEROPAGE", addr, done, false);
+}
+
+/*
+ * Resolve the fault at @addr with the first @pages pages of the bounce
+ * buffer, the contents of pages [idx, idx + pages) of @o: copy without
+ * waking, mark clean, wake (see the top).  On a partial copy (a page
+ * further on was filled meanwhile: EEXIST) the part done is cleaned and
+ * woken; the faulting page is always the first.  Returns the pages
+ * copied, 0 if none (the failure is handled).
+ */
+static uint64_t engine_copy_fill(struct engine_ctx *ctx,
+				 struct engine_client *c,
+				 const struct vmo_range *r,
+				 const struct pobj *o, uint64_t addr,
+				 uint64_t idx, uint64_t pages)
+{
+	const void *buf = ctx->objs.buf;
+	uint64_t ps = ctx->page_size, n;
+	int64_t done;
+
+	done = uffd_copy(c->uffd, addr, buf, pages * ps);
+	if (done == -ENOENT && pages > 1)
+		done = uffd_copy(c->uffd, addr, buf, ps);	/* split VMA */
+	if (done <= 0) {
+		/* EEXIST: filled by another fault meanwhile; just wake. */
+		engine_resolve_failed(ctx, c, "UFFDIO_COPY", addr, done, false);
+		return 0;
+	}
+	n = (uint64_t)done / ps;
+	/*
+	 * A private mapping got the copy as the process's own anonymous
+	 * page: the store has nothing to clean.
+	 */
+	if (r->flags & VMO_MAP_SHARED)
+		objcache_clean_filled(&ctx->objs, o, idx, n);
+	engine_wake_range(ctx, c, addr, n * ps);
+	return n;
+}
+
+static void engine_fill_file(struct engine_ctx *ctx, struct engine_client *c,
+			     struct vmo_range *r, const struct pobj *o,
+			     uint64_t addr)
+{
+	uint64_t idx = page_index(ctx, r, addr);
+	uint64_t window = ra_window(ctx, r, addr), pages, n;
+
+	pages = fill_pages(ctx, r, addr, window);
+	pages = objcache_file_pages(&ctx->objs, o, idx, pages);
+	if (objcache_read_file(&ctx->objs, o, idx, pages))
+		return;		/* logged; left waiting, see engine_fill_object */
+	n = engine_copy_fill(ctx, c, r, o, addr, idx, pages);
+	if (!n)
+		return;
+	count(ctx, VMO_PSTAT_PAGES_FILE, n);
+	ra_update(r, addr, n * ctx->page_size, window);
+}
+
+/*
+ * One page at a time: a shadow's page is frozen at the shadow's first
+ * access to it (objects.c), so filling pages ahead of the accesses
+ * would freeze them too early.
+ */
+static void engine_fill_shadow(struct engine_ctx *ctx, struct engine_client *c,
+			       const struct vmo_range *r, const struct pobj *o,
+			       uint64_t addr)
+{
+	uint64_t idx = page_index(ctx, r, addr), n;
+	int src;
+
+	src = objcache_read_shadow(&ctx->objs, o, idx);
+	if (src < 0)
+		return;		/* logged; left waiting, see engine_fill_object */
+	n = engine_copy_fill(ctx, c, r, o, addr, idx, 1);
+	count(ctx, src == FILL_ZERO ? VMO_PSTAT_PAGES_SHADOW_ZERO :
+	      VMO_PSTAT_PAGES_PARENT, n);
+}
+
+static void engine_kind_not_served(struct engine_ctx *ctx,
+				   struct engine_client *c,
+				   const struct vmo_range *r, uint64_t addr)
+{
+	count(ctx, VMO_PSTAT_ERRORS, 1);
+	if (!c->warned_kind)
+		log_err("client %llu: object %llu is of kind %u, not served: fault at %#llx left waiting (logged once per client)",
+			(ull)c->id, (ull)r->obj_id, r->kind, (ull)addr);
+	c->warned_kind = true;
+}
+
+/*
+ * File and shadow fills need the object's fds.  A fill that fails
+ * (object gone, I/O error) leaves the thread waiting, like a fault
+ * outside any object: woken, it would fault again at once, and 6.1 has
+ * no way to make it take a SIGBUS instead.  A new pager, or anyone's
+ * UFFDIO_WAKE, makes it try again.
+ */
+static void engine_fill_object(struct engine_ctx *ctx, struct engine_client *c,
+			       struct vmo_range *r, uint64_t addr)
+{
+	struct pobj *o;
+	int ret = objcache_get(&ctx->objs, r->obj_id, &o);
+
+	if (ret == -EOPNOTSUPP) {
+		engine_kind_not_served(ctx, c, r, addr);
+		return;
+	}
+	if (ret == -ENOENT) {
+		count(ctx, VMO_PSTAT_ERRORS, 1);
+		log_err("client %llu: fault at %#llx in object %llu, which is gone: left waiting",
+			(ull)c->id, (ull)addr, (ull)r->obj_id);
+		return;
+	}
+	if (ret) {
+		/* Counted and logged where it failed. */
+		log_debug("client %llu: fault at %#llx: object %llu: %s",
+			  (ull)c->id, (ull)addr, (ull)r->obj_id,
+			  strerror(-ret));
+		return;
+	}
+	switch (o->kind) {
+	case VMO_KIND_FILE:
+		engine_fill_file(ctx, c, r, o, addr);
+		break;
+	case VMO_KIND_SHADOW:
+		engine_fill_shadow(ctx, c, r, o, addr);
+		break;
+	default:
+		/* The module's own answer says anonymous. */
+		engine_fill_zero(ctx, c, r, addr);
+		break;
+	}
+}
+
+static void engine_missing(struct engine_ctx *ctx, struct engine_client *c,
+			   struct vmo_range *r, uint64_t addr)
+{
+	switch (r->kind) {
+	case VMO_KIND_ANON:
+		engine_fill_zero(ctx, c, r, addr);
+		break;
+	case VMO_KIND_FILE:
+	case VMO_KIND_SHADOW:
+		engine_fill_object(ctx, c, r, addr);
+		break;
+	default:
+		engine_kind_not_served(ctx, c, r, addr);
+		break;
+	}
 }
 
 /* The page is in the store, only the page table entry is missing. */
@@ -423,6 +640,30 @@ int engine_handle_msg(struct engine_ctx *ctx, struct engine_client *c,
 		break;
 	}
 	return ret;
+}
+
+int engine_sync(struct engine_ctx *ctx, uint64_t obj_id, uint64_t *pages)
+{
+	struct pobj *o;
+	int ret;
+
+	*pages = 0;
+	count(ctx, VMO_PSTAT_SYNCS, 1);
+	ret = objcache_get(&ctx->objs, obj_id, &o);
+	if (ret == -ENOENT || ret == -EOPNOTSUPP) {
+		count(ctx, VMO_PSTAT_ERRORS, 1);
+		log_err("object %llu: write-back: %s", (ull)obj_id,
+			ret == -ENOENT ? "no such object" :
+			"no object source configured");
+	}
+	if (ret)
+		return ret;
+	return objcache_writeback(&ctx->objs, o, pages);
+}
+
+void engine_object_gone(struct engine_ctx *ctx, uint64_t obj_id)
+{
+	objcache_forget(&ctx->objs, obj_id);
 }
 
 int engine_drain(struct engine_ctx *ctx, struct engine_client *c)

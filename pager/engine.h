@@ -2,8 +2,9 @@
 /*
  * vmo-pager fault engine: serves the userfaultfd messages of one client
  * at a time.  It knows nothing of /dev/vmo: the daemon plugs the module's
- * VMO_IOC_PAGER_LOOKUP in as the lookup callback, the host tests plug a
- * stub, and both drive the same code.
+ * VMO_IOC_PAGER_LOOKUP in as the lookup callback and VMO_IOC_PAGER_OBJECT
+ * and VMO_IOC_PAGER_CLEAN as the object callbacks (objects.h), the host
+ * tests plug stubs, and both drive the same code.
  */
 #ifndef VMO_PAGER_ENGINE_H
 #define VMO_PAGER_ENGINE_H
@@ -16,8 +17,9 @@
 #include <linux/vmo.h>
 
 #include "maptable.h"
+#include "objects.h"
 
-/* Largest --cluster: pages filled by one UFFDIO_ZEROPAGE. */
+/* Largest --cluster: pages filled by one UFFDIO_ZEROPAGE or UFFDIO_COPY. */
 #define ENGINE_CLUSTER_MAX	512
 #define ENGINE_CLUSTER_DEFAULT	16
 
@@ -56,10 +58,33 @@ struct engine_ctx {
 	uint64_t page_size;
 	engine_lookup_fn lookup;	/* NULL: the table is all there is */
 	void *lookup_arg;		/* for the callback */
+	struct objcache objs;	/* objects opened for file and shadow fills */
 };
 
-void engine_init(struct engine_ctx *ctx, unsigned int cluster,
-		 engine_lookup_fn lookup, void *lookup_arg);
+/* Returns 0 or -ENOMEM. */
+int engine_init(struct engine_ctx *ctx, unsigned int cluster,
+		engine_lookup_fn lookup, void *lookup_arg);
+
+/*
+ * Where file and shadow objects come from.  Without these (the default)
+ * only anonymous objects are served.
+ */
+void engine_set_objects(struct engine_ctx *ctx, objcache_open_fn open,
+			objcache_clean_fn clean, void *arg);
+
+/* Close every object the engine opened and free its buffers. */
+void engine_destroy(struct engine_ctx *ctx);
+
+/*
+ * Write object @obj_id back (VMO_EV_SYNC, or the final write-back of a
+ * VMO_EV_OBJ_GONE with VMO_EV_ACK): its dirty pages to its file, then
+ * fdatasync.  Objects that are not shared file objects have nothing to
+ * write.  *@pages: pages written.  Returns 0 or -errno (logged).
+ */
+int engine_sync(struct engine_ctx *ctx, uint64_t obj_id, uint64_t *pages);
+
+/* Object @obj_id was freed (VMO_EV_OBJ_GONE): close its fds, if open. */
+void engine_object_gone(struct engine_ctx *ctx, uint64_t obj_id);
 
 /* Take over @uffd (already O_NONBLOCK) for client @id. */
 void engine_client_init(struct engine_client *c, const struct engine_ctx *ctx,

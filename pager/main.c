@@ -6,7 +6,9 @@
  * userfaultfd through the session's event queue and serves every fault
  * on every object mapping.  One thread, one epoll loop: the session fd
  * (module events), a signalfd (SIGTERM/SIGINT: exit, SIGUSR1: print the
- * counters) and one fd per client.
+ * counters) and one fd per client.  File and shadow objects are opened
+ * (VMO_IOC_PAGER_OBJECT) when a fault or a write-back first needs them
+ * and closed when the module reports them gone.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -78,7 +80,7 @@ static void usage(FILE *f)
 		"Serve the page faults of /dev/vmo objects.\n"
 		"\n"
 		"  -d, --device PATH  the vmo device (default /dev/vmo)\n"
-		"  -c, --cluster N    most pages per demand-zero fill, 1..%u (default %u)\n"
+		"  -c, --cluster N    most pages per zero or file fill, 1..%u (default %u)\n"
 		"  -v, --verbose      more messages (repeat for debug)\n"
 		"  -q, --quiet        errors only\n"
 		"  -h, --help         this text\n"
@@ -196,6 +198,59 @@ static int pager_lookup(struct engine_ctx *ctx, struct engine_client *c,
 	out->obj_size = lk.obj_size;
 	out->kind = lk.kind;
 	out->flags = lk.flags;
+	return 0;
+}
+
+/* objcache_open_fn: VMO_IOC_PAGER_OBJECT. */
+static int pager_object(void *arg, uint64_t id, struct vmo_pager_object *out)
+{
+	struct pager *p = arg;
+	int ret;
+
+	memset(out, 0, sizeof(*out));
+	out->obj_id = id;
+	do {
+		ret = ioctl(p->session, VMO_IOC_PAGER_OBJECT, out);
+	} while (ret < 0 && errno == EINTR);
+	if (ret < 0) {
+		ret = -errno;
+		if (ret != -ENOENT)
+			log_err("VMO_IOC_PAGER_OBJECT(object %llu): %s%s",
+				(ull)id, strerror(-ret),
+				ret == -EMFILE || ret == -ENFILE ?
+				" (out of fds; raise the fd limit)" : "");
+		out->store_fd = VMO_NO_FD;
+		out->src_fd = VMO_NO_FD;
+		return ret;
+	}
+	return 0;
+}
+
+/* objcache_clean_fn: VMO_IOC_PAGER_CLEAN. */
+static int pager_clean(void *arg, const struct pobj *o, uint64_t first,
+		       uint64_t npages, uint32_t flags, uint64_t *bitmap,
+		       uint64_t *dirty)
+{
+	struct pager *p = arg;
+	struct vmo_pager_clean cl;
+	int ret;
+
+	memset(&cl, 0, sizeof(cl));
+	cl.store_fd = (uint32_t)o->store_fd;
+	cl.flags = flags;
+	cl.first = first;
+	cl.npages = npages;
+	cl.bitmap = (uint64_t)(uintptr_t)bitmap;
+	do {
+		ret = ioctl(p->session, VMO_IOC_PAGER_CLEAN, &cl);
+	} while (ret < 0 && errno == EINTR);
+	if (ret < 0) {
+		ret = -errno;
+		log_err("VMO_IOC_PAGER_CLEAN(object %llu, pages %llu+%llu): %s",
+			(ull)o->id, (ull)first, (ull)npages, strerror(-ret));
+		return ret;
+	}
+	*dirty = cl.dirty;
 	return 0;
 }
 
@@ -375,6 +430,62 @@ static void client_map(struct pager *p, const struct vmo_event *ev)
 			  (ull)r.obj_id, r.kind, (ull)r.pgoff);
 }
 
+/* Complete request @ev->seq: @err is 0 or -errno. */
+static void send_done(struct pager *p, const struct vmo_event *ev, int err,
+		      uint64_t pages)
+{
+	struct vmo_pager_done done;
+	int ret;
+
+	memset(&done, 0, sizeof(done));
+	done.seq = ev->seq;
+	done.error = (uint32_t)-err;
+	done.pages = pages;
+	do {
+		ret = ioctl(p->session, VMO_IOC_PAGER_DONE, &done);
+	} while (ret < 0 && errno == EINTR);
+	if (ret < 0 && errno == ENOENT)
+		/* The requester gave up (a signal): nothing to tell. */
+		log_info("object %llu: request %llu no longer awaited",
+			 (ull)ev->obj_id, (ull)ev->seq);
+	else if (ret < 0)
+		log_err("VMO_IOC_PAGER_DONE(object %llu, request %llu): %s",
+			(ull)ev->obj_id, (ull)ev->seq, strerror(errno));
+}
+
+/*
+ * Write the object back and answer.  The pager does nothing else
+ * meanwhile: faults wait until the write-back is done.
+ */
+static void object_sync(struct pager *p, const struct vmo_event *ev,
+			const char *what)
+{
+	uint64_t pages = 0;
+	int ret = engine_sync(&p->eng, ev->obj_id, &pages);
+
+	if (ret)
+		log_warn("object %llu: %s failed after %llu pages: %s",
+			 (ull)ev->obj_id, what, (ull)pages, strerror(-ret));
+	else
+		log_debug("object %llu: %s: %llu pages", (ull)ev->obj_id, what,
+			  (ull)pages);
+	send_done(p, ev, ret, pages);
+}
+
+/*
+ * A shared file object's last user went: the module keeps its store
+ * until it is written back (VMO_EV_ACK).  Then, or at once for any
+ * other object, its fds are closed.
+ */
+static void object_gone(struct pager *p, const struct vmo_event *ev)
+{
+	log_debug("object %llu gone%s", (ull)ev->obj_id,
+		  ev->flags & VMO_EV_ACK ? ", final write-back" : "");
+	if (ev->flags & VMO_EV_ACK)
+		object_sync(p, ev, "final write-back");
+	engine_object_gone(&p->eng, ev->obj_id);
+}
+
 static void handle_event(struct pager *p, const struct vmo_event *ev)
 {
 	struct client *c;
@@ -395,7 +506,10 @@ static void handle_event(struct pager *p, const struct vmo_event *ev)
 		client_map(p, ev);
 		break;
 	case VMO_EV_OBJ_GONE:
-		log_debug("object %llu gone", (ull)ev->obj_id);
+		object_gone(p, ev);
+		break;
+	case VMO_EV_SYNC:
+		object_sync(p, ev, "sync");
 		break;
 	default:
 		log_warn("unknown module event type %u", ev->type);
@@ -633,17 +747,42 @@ static int epoll_add(struct pager *p, int fd, struct source *src,
 	return 0;
 }
 
+/* fs.nr_open, the most fds a process can have, or 0. */
+static rlim_t max_fds(void)
+{
+	FILE *f = fopen("/proc/sys/fs/nr_open", "re");
+	unsigned long long v = 0;
+
+	if (!f)
+		return 0;
+	if (fscanf(f, "%llu", &v) != 1)
+		v = 0;
+	fclose(f);
+	return (rlim_t)v;
+}
+
 /*
- * One fd per client: take all the fds we may.  Running out would stall
- * the module's event queue (a CLIENT_NEW it cannot deliver stays first).
+ * One fd per client and up to two per open object: take all the fds we
+ * may.  Running out would stall the module's event queue (a CLIENT_NEW
+ * it cannot deliver stays first) and fail file and shadow fills.
  */
 static void raise_fd_limit(void)
 {
+	rlim_t most = max_fds();
 	struct rlimit rl;
 
 	if (getrlimit(RLIMIT_NOFILE, &rl) < 0) {
 		log_warn("getrlimit(RLIMIT_NOFILE): %s", strerror(errno));
 		return;
+	}
+	/* The pager runs as root: it may raise the hard limit too. */
+	if (most > rl.rlim_max) {
+		struct rlimit all = { .rlim_cur = most, .rlim_max = most };
+
+		if (setrlimit(RLIMIT_NOFILE, &all) == 0)
+			return;
+		log_debug("setrlimit(RLIMIT_NOFILE, %llu): %s", (ull)most,
+			  strerror(errno));
 	}
 	if (rl.rlim_cur == rl.rlim_max)
 		return;
@@ -677,6 +816,7 @@ static void shutdown_pager(struct pager *p)
 		drop_client(p, p->clients, "pager exiting");
 	free_graveyard(p);
 	p->eng.ctr.c[VMO_PSTAT_CLIENTS] = 0;
+	engine_destroy(&p->eng);
 	if (p->attached) {
 		report_stats(p);
 		engine_print_counters(&p->eng.ctr, stderr);
@@ -706,7 +846,11 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return ret;
 	}
-	engine_init(&p.eng, cluster, pager_lookup, &p);
+	if (engine_init(&p.eng, cluster, pager_lookup, &p)) {
+		log_err("out of memory");
+		return 1;
+	}
+	engine_set_objects(&p.eng, pager_object, pager_clean, &p);
 	p.wake_start = wake_start();
 
 	if (setup(&p) < 0) {

@@ -14,6 +14,13 @@
  * counters and the table under the same lock.  A fault's resolve wakes
  * the faulting thread from inside that locked section, so a snapshot
  * taken after the access returns includes the whole resolve.
+ *
+ * File and shadow objects: an object stub stands in for the module's
+ * VMO_IOC_PAGER_OBJECT (each object's store is a memfd, a file object's
+ * file a real temporary file) and VMO_IOC_PAGER_CLEAN (recorded, and
+ * for write-back answered from a dirty bitmap the test chooses).  The
+ * test puts pages into an object's store with pwrite(), as a client
+ * writing through its mapping would.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -26,6 +33,7 @@
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 
 #include <linux/userfaultfd.h>
@@ -35,6 +43,8 @@
 #include "engine.h"
 #include "log.h"
 #include "maptable.h"
+#include "objects.h"
+#include "uring.h"
 
 #define NPAGES		64
 #define CLUSTER		16
@@ -316,6 +326,109 @@ static int stub_lookup(struct engine_ctx *ctx, struct engine_client *c,
 	return -ENOENT;
 }
 
+/* Object ids 1..MAX_TOBJ (1 is the anonymous object of views A and B). */
+#define MAX_TOBJ	8
+#define MAX_MAPS	8
+#define MAX_CLEANS	64
+
+struct tobj {
+	struct vmo_pager_object info;	/* the stub's own fds */
+	bool present;
+};
+
+struct clean_call {
+	uint64_t obj_id;
+	uint64_t first;
+	uint64_t npages;
+	bool bitmap;
+};
+
+/* Stands in for VMO_IOC_PAGER_OBJECT and VMO_IOC_PAGER_CLEAN. */
+struct objstub {
+	struct tobj obj[MAX_TOBJ + 1];
+	unsigned int opens;
+	int open_ret;			/* what opens fail with, 0: answer */
+	struct clean_call calls[MAX_CLEANS];
+	unsigned int ncalls;
+	const uint64_t *dirty;		/* pages CLEAN reports dirty, or NULL */
+	uint64_t dirty_pages;		/* bits in @dirty */
+	uint64_t finished;		/* pages CLEANed IF_UNCHANGED */
+};
+
+static int dup_fd(uint32_t fd)
+{
+	return fd == VMO_NO_FD ? (int)VMO_NO_FD :
+	       fcntl((int)fd, F_DUPFD_CLOEXEC, 0);
+}
+
+/* objcache_open_fn: new fds, as the module installs them. */
+static int stub_open(void *arg, uint64_t id, struct vmo_pager_object *out)
+{
+	struct objstub *s = arg;
+	int store, src;
+
+	s->opens++;
+	if (s->open_ret)
+		return s->open_ret;
+	if (id > MAX_TOBJ || !s->obj[id].present)
+		return -ENOENT;
+	store = dup_fd(s->obj[id].info.store_fd);
+	src = dup_fd(s->obj[id].info.src_fd);
+	if (store < 0 || (src < 0 && src != (int)VMO_NO_FD)) {
+		if (store >= 0)
+			close(store);
+		if (src >= 0)
+			close(src);
+		return -EMFILE;
+	}
+	*out = s->obj[id].info;
+	out->store_fd = store;
+	out->src_fd = src;
+	return 0;
+}
+
+static bool bit(const uint64_t *bitmap, uint64_t i)
+{
+	return bitmap[i / 64] & (1ULL << (i % 64));
+}
+
+static void set_bit(uint64_t *bitmap, uint64_t i)
+{
+	bitmap[i / 64] |= 1ULL << (i % 64);
+}
+
+/* objcache_clean_fn: records the call, reports pages from @dirty. */
+static int stub_clean(void *arg, const struct pobj *o, uint64_t first,
+		      uint64_t npages, uint32_t flags, uint64_t *bitmap,
+		      uint64_t *dirty)
+{
+	struct objstub *s = arg;
+	uint64_t i;
+
+	/* The end of a write-back: record it, report nothing. */
+	if (flags & VMO_CLEAN_IF_UNCHANGED) {
+		s->finished += npages;
+		*dirty = 0;
+		return 0;
+	}
+
+	if (s->ncalls < MAX_CLEANS)
+		s->calls[s->ncalls] = (struct clean_call){
+			o->id, first, npages, bitmap != NULL };
+	s->ncalls++;
+	*dirty = 0;
+	if (npages > VMO_CLEAN_MAX)
+		return -EINVAL;
+	for (i = 0; i < npages && s->dirty; i++) {
+		if (first + i >= s->dirty_pages || !bit(s->dirty, first + i))
+			continue;
+		if (bitmap)
+			set_bit(bitmap, i);
+		(*dirty)++;
+	}
+	return 0;
+}
+
 FIXTURE(engine) {
 	bool skip;
 	size_t ps;
@@ -329,6 +442,11 @@ FIXTURE(engine) {
 	struct engine_ctx ctx;
 	struct engine_client client;
 	bool client_ready;
+	bool ctx_ready;
+	struct objstub objs;
+	char *maps[MAX_MAPS];	/* object mappings, unmapped at the end */
+	size_t map_len[MAX_MAPS];
+	unsigned int nmaps;
 	/* server thread */
 	pthread_t thread;
 	bool running;
@@ -539,7 +657,9 @@ FIXTURE_SETUP(engine)
 	}
 	ASSERT_EQ(0, ret);
 
-	engine_init(&self->ctx, CLUSTER, stub_lookup, &self->stub);
+	ASSERT_EQ(0, engine_init(&self->ctx, CLUSTER, stub_lookup, &self->stub));
+	self->ctx_ready = true;
+	engine_set_objects(&self->ctx, stub_open, stub_clean, &self->objs);
 	engine_client_init(&self->client, &self->ctx, self->uffd, 7, getpid());
 	self->client_ready = true;
 	r = view_range(self, self->a);
@@ -551,6 +671,8 @@ FIXTURE_SETUP(engine)
 
 FIXTURE_TEARDOWN(engine)
 {
+	unsigned int i;
+
 	stop_server(self);
 	/*
 	 * Close the uffd before unmapping: unmapping registered ranges
@@ -566,6 +688,19 @@ FIXTURE_TEARDOWN(engine)
 		munmap(self->b, self->len);
 	if (self->extra != MAP_FAILED)
 		munmap(self->extra, self->extra_len);
+	for (i = 0; i < self->nmaps; i++)
+		munmap(self->maps[i], self->map_len[i]);
+	for (i = 1; i <= MAX_TOBJ; i++) {
+		struct vmo_pager_object *info = &self->objs.obj[i].info;
+
+		if (!self->objs.obj[i].present)
+			continue;
+		close((int)info->store_fd);
+		if (info->src_fd != VMO_NO_FD)
+			close((int)info->src_fd);
+	}
+	if (self->ctx_ready)
+		engine_destroy(&self->ctx);
 	if (self->memfd >= 0)
 		close(self->memfd);
 	if (self->stopfd >= 0)
@@ -1010,7 +1145,7 @@ TEST_F(engine, kind_not_served)
 	pthread_mutex_lock(&self->lock);
 	r = maptable_lookup(&self->client.mt, (uintptr_t)self->a);
 	ASSERT_NE(NULL, r);
-	r->kind = VMO_KIND_FILE;
+	r->kind = 42;
 	pthread_mutex_unlock(&self->lock);
 
 	handle(self, &m);
@@ -1116,6 +1251,914 @@ TEST_F(engine, wake_all_after_pager_loss)
 	EXPECT_EQ(0, CTR(s, ERRORS));
 }
 
+/* ---------------------------------------------------------------- */
+/* File and shadow objects                                           */
+/* ---------------------------------------------------------------- */
+
+static uint64_t mix64(uint64_t x)
+{
+	x += 0x9e3779b97f4a7c15ULL;
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+	return x ^ (x >> 31);
+}
+
+/* Byte @off of content @seed: pseudo-random, reproducible. */
+static uint8_t pat(uint32_t seed, uint64_t off)
+{
+	return (uint8_t)(mix64(((uint64_t)seed << 40) ^ (off >> 3)) >>
+			 ((off & 7) * 8));
+}
+
+static void fill_pat(uint8_t *buf, size_t len, uint32_t seed, uint64_t off)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		buf[i] = pat(seed, off + i);
+}
+
+/*
+ * A temporary file of @size bytes, open read-write: content @seed, or
+ * a sparse file (zeroes) for seed 0.  -1 on failure.
+ */
+static int make_file(uint64_t size, uint32_t seed)
+{
+	char path[] = "/tmp/pager_host_test.XXXXXX";
+	uint8_t buf[65536];
+	uint64_t off, n;
+	int fd = mkstemp(path);
+
+	if (fd < 0)
+		return -1;
+	unlink(path);
+	if (ftruncate(fd, (off_t)size) < 0)
+		goto fail;
+	for (off = 0; seed && off < size; off += n) {
+		n = size - off < sizeof(buf) ? size - off : sizeof(buf);
+		fill_pat(buf, n, seed, off);
+		if (pwrite(fd, buf, n, (off_t)off) != (ssize_t)n)
+			goto fail;
+	}
+	return fd;
+fail:
+	close(fd);
+	return -1;
+}
+
+/* A file object's page at file offset @off: the file, zeroes past its end. */
+static void file_page(uint8_t *buf, size_t ps, uint32_t seed, uint64_t off,
+		      uint64_t file_size)
+{
+	size_t i;
+
+	for (i = 0; i < ps; i++)
+		buf[i] = off + i < file_size ? pat(seed, off + i) : 0;
+}
+
+/*
+ * Describe object @id to the stub, with a new memfd as its store, sized
+ * as the module sizes stores (a file object's ends with the page of
+ * the file's last byte).  The stub owns @file_fd.  Returns the store fd.
+ */
+static int add_object(FIXTURE_DATA(engine) *self, uint64_t id, uint32_t kind,
+		      uint32_t flags, uint64_t size, uint64_t offset,
+		      uint64_t parent, int file_fd, uint64_t file_size)
+{
+	struct tobj *t = &self->objs.obj[id];
+	uint64_t store_size = size, in_file;
+	int fd;
+
+	if (kind == VMO_KIND_FILE) {
+		in_file = (file_size - offset + self->ps - 1) & ~(self->ps - 1);
+		if (in_file < store_size)
+			store_size = in_file;
+	}
+	fd = memfd_create("pager_host_test_store", MFD_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	if (ftruncate(fd, (off_t)store_size) < 0) {
+		close(fd);
+		return -1;
+	}
+	memset(t, 0, sizeof(*t));
+	t->info.obj_id = id;
+	t->info.kind = kind;
+	t->info.store_fd = fd;
+	t->info.src_fd = file_fd >= 0 ? (uint32_t)file_fd : VMO_NO_FD;
+	t->info.size = size;
+	t->info.offset = offset;
+	t->info.parent_id = parent;
+	t->info.file_size = file_size;
+	t->info.obj_flags = flags;
+	t->present = true;
+	return fd;
+}
+
+static int store_fd(FIXTURE_DATA(engine) *self, uint64_t id)
+{
+	return (int)self->objs.obj[id].info.store_fd;
+}
+
+/* Map object @id (its whole size) as a client does, and tell the table. */
+static char *map_object(FIXTURE_DATA(engine) *self, uint64_t id, bool shared)
+{
+	struct vmo_pager_object *info = &self->objs.obj[id].info;
+	size_t len = info->size;
+	struct vmo_range r;
+	char *p;
+	int ret;
+
+	if (self->nmaps == MAX_MAPS)
+		return NULL;
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		 shared ? MAP_SHARED : MAP_PRIVATE, (int)info->store_fd, 0);
+	if (p == MAP_FAILED)
+		return NULL;
+	self->maps[self->nmaps] = p;
+	self->map_len[self->nmaps++] = len;
+	if (uffd_register(self->uffd, p, len))
+		return NULL;
+	memset(&r, 0, sizeof(r));
+	r.start = (uint64_t)(uintptr_t)p;
+	r.end = r.start + len;
+	r.obj_id = id;
+	r.obj_size = info->size;
+	r.kind = info->kind;
+	r.flags = VMO_MAP_WRITE | (shared ? VMO_MAP_SHARED : 0);
+	pthread_mutex_lock(&self->lock);
+	ret = maptable_insert(&self->client.mt, &r);
+	pthread_mutex_unlock(&self->lock);
+	return ret ? NULL : p;
+}
+
+static bool store_has(int fd, size_t ps, uint64_t idx)
+{
+	off_t off = (off_t)(idx * ps);
+
+	return lseek(fd, off, SEEK_DATA) == off;
+}
+
+/* Put page @idx of a store there, filled with @byte (or pattern @seed). */
+static int put_page(int fd, size_t ps, uint64_t idx, int byte, uint32_t seed)
+{
+	uint8_t *buf = malloc(ps);
+	ssize_t n;
+
+	if (!buf)
+		return -1;
+	if (seed)
+		fill_pat(buf, ps, seed, idx * ps);
+	else
+		memset(buf, byte, ps);
+	n = pwrite(fd, buf, ps, (off_t)(idx * ps));
+	free(buf);
+	return n == (ssize_t)ps ? 0 : -1;
+}
+
+static int get_byte(int fd, uint64_t off)
+{
+	uint8_t b;
+
+	return pread(fd, &b, 1, (off_t)off) == 1 ? b : -1;
+}
+
+static struct objstub stub_snap(FIXTURE_DATA(engine) *self)
+{
+	struct objstub s;
+
+	pthread_mutex_lock(&self->lock);
+	s = self->objs;
+	pthread_mutex_unlock(&self->lock);
+	return s;
+}
+
+#define ASSERT_CLEAN(st, i, id, first_, npages_, with_bitmap) do {	\
+	ASSERT_LT((unsigned int)(i), (st).ncalls);			\
+	EXPECT_EQ((uint64_t)(id), (st).calls[i].obj_id);		\
+	EXPECT_EQ((uint64_t)(first_), (st).calls[i].first);		\
+	EXPECT_EQ((uint64_t)(npages_), (st).calls[i].npages);		\
+	EXPECT_EQ((with_bitmap), (st).calls[i].bitmap);			\
+} while (0)
+
+static int sync_object(FIXTURE_DATA(engine) *self, uint64_t id,
+		       uint64_t *pages)
+{
+	int ret;
+
+	pthread_mutex_lock(&self->lock);
+	ret = engine_sync(&self->ctx, id, pages);
+	pthread_mutex_unlock(&self->lock);
+	return ret;
+}
+
+TEST_F(engine, file_fill_contents)
+{
+	size_t ps = self->ps;
+	uint64_t fsize = 5 * ps + ps / 2;
+	uint8_t *expect = malloc(ps), *got = malloc(ps);
+	struct vmo_counters s;
+	struct objstub st;
+	char *m;
+	int fd;
+	size_t i;
+
+	SKIP_IF_NO_UFFD();
+	ASSERT_NE(NULL, expect);
+	ASSERT_NE(NULL, got);
+	fd = make_file(fsize, 11);
+	ASSERT_LE(0, fd);
+	/* From page 1 of the file: 4.5 pages of data, so a 5-page store. */
+	ASSERT_LE(0, add_object(self, 2, VMO_KIND_FILE, 0, 8 * ps, ps, 0, fd,
+				fsize));
+	m = map_object(self, 2, true);
+	ASSERT_NE(NULL, m);
+
+	for (i = 0; i < 5; i++) {
+		file_page(expect, ps, 11, ps + i * ps, fsize);
+		ASSERT_EQ(0, memcmp(m + i * ps, expect, ps)) TH_LOG("page %zu", i);
+		/* The page went into the store, clean. */
+		ASSERT_EQ((ssize_t)ps, pread(store_fd(self, 2), got, ps,
+					     (off_t)(i * ps)));
+		ASSERT_EQ(0, memcmp(got, expect, ps));
+	}
+	/* Windows 1, 2, then 4 cut to the 2 pages left before the EOF. */
+	s = snap(self);
+	EXPECT_EQ(3, CTR(s, FAULTS_MISSING));
+	EXPECT_EQ(5, CTR(s, PAGES_FILE));
+	EXPECT_EQ(4 * ps + ps / 2, CTR(s, BYTES_READ));
+	EXPECT_EQ(0, CTR(s, PAGES_ZEROED));
+	EXPECT_EQ(1, CTR(s, OBJECTS));
+	EXPECT_EQ(0, CTR(s, ERRORS));
+	EXPECT_EQ(0, CTR(s, RACES));
+	st = stub_snap(self);
+	EXPECT_EQ(1, st.opens);
+	ASSERT_EQ(3, st.ncalls);
+	ASSERT_CLEAN(st, 0, 2, 0, 1, false);
+	ASSERT_CLEAN(st, 1, 2, 1, 2, false);
+	ASSERT_CLEAN(st, 2, 2, 3, 2, false);
+	free(expect);
+	free(got);
+}
+
+TEST_F(engine, file_window_grows)
+{
+	size_t ps = self->ps, i;
+	uint8_t *expect = malloc(ps);
+	static const uint64_t windows[] = { 1, 2, 4, 8, 16, 9 };
+	struct vmo_counters s;
+	struct objstub st;
+	uint64_t first = 0;
+	char *m;
+	int fd;
+
+	SKIP_IF_NO_UFFD();
+	ASSERT_NE(NULL, expect);
+	fd = make_file(40 * ps, 5);
+	ASSERT_LE(0, fd);
+	ASSERT_LE(0, add_object(self, 2, VMO_KIND_FILE, 0, 40 * ps, 0, 0, fd,
+				40 * ps));
+	m = map_object(self, 2, true);
+	ASSERT_NE(NULL, m);
+	for (i = 0; i < 40; i++) {
+		file_page(expect, ps, 5, i * ps, 40 * ps);
+		ASSERT_EQ(0, memcmp(m + i * ps, expect, ps)) TH_LOG("page %zu", i);
+	}
+	s = snap(self);
+	EXPECT_EQ(6, CTR(s, FAULTS_MISSING));
+	EXPECT_EQ(40, CTR(s, PAGES_FILE));
+	EXPECT_EQ(40 * ps, CTR(s, BYTES_READ));
+	EXPECT_EQ(0, CTR(s, ERRORS));
+	st = stub_snap(self);
+	ASSERT_EQ(6, st.ncalls);
+	for (i = 0; i < 6; i++) {
+		ASSERT_CLEAN(st, i, 2, first, windows[i], false);
+		first += windows[i];
+	}
+	free(expect);
+}
+
+TEST_F(engine, file_write_first)
+{
+	size_t ps = self->ps;
+	uint8_t *expect = malloc(ps);
+	struct vmo_counters s;
+	struct objstub st;
+	char *m;
+	int fd;
+
+	SKIP_IF_NO_UFFD();
+	ASSERT_NE(NULL, expect);
+	fd = make_file(4 * ps, 3);
+	ASSERT_LE(0, fd);
+	ASSERT_LE(0, add_object(self, 2, VMO_KIND_FILE, VMO_CREATE_SHARED,
+				4 * ps, 0, 0, fd, 4 * ps));
+	m = map_object(self, 2, true);
+	ASSERT_NE(NULL, m);
+	/* A first access that writes: filled from the file, then written. */
+	m[2 * ps + 10] = 0x5a;
+	file_page(expect, ps, 3, 2 * ps, 4 * ps);
+	expect[10] = 0x5a;
+	EXPECT_EQ(0, memcmp(m + 2 * ps, expect, ps));
+	s = snap(self);
+	EXPECT_EQ(1, CTR(s, FAULTS_MISSING));
+	EXPECT_EQ(1, CTR(s, PAGES_FILE));
+	EXPECT_EQ(0, CTR(s, ERRORS));
+	st = stub_snap(self);
+	ASSERT_EQ(1, st.ncalls);
+	ASSERT_CLEAN(st, 0, 2, 2, 1, false);
+	/* The file itself is not written by a fault. */
+	EXPECT_EQ(pat(3, 2 * ps + 10), get_byte(fd, 2 * ps + 10));
+	free(expect);
+}
+
+TEST_F(engine, file_private_mapping)
+{
+	size_t ps = self->ps;
+	uint8_t *expect = malloc(ps);
+	struct vmo_counters s;
+	char *m;
+	int fd;
+
+	SKIP_IF_NO_UFFD();
+	ASSERT_NE(NULL, expect);
+	fd = make_file(4 * ps, 8);
+	ASSERT_LE(0, fd);
+	ASSERT_LE(0, add_object(self, 2, VMO_KIND_FILE, 0, 4 * ps, 0, 0, fd,
+				4 * ps));
+	m = map_object(self, 2, false);
+	ASSERT_NE(NULL, m);
+	file_page(expect, ps, 8, ps, 4 * ps);
+	EXPECT_EQ(0, memcmp(m + ps, expect, ps));
+	s = snap(self);
+	EXPECT_EQ(1, CTR(s, PAGES_FILE));
+	EXPECT_EQ(0, CTR(s, ERRORS));
+	/* The copy is the process's own page: nothing in the store to clean. */
+	EXPECT_FALSE(store_has(store_fd(self, 2), ps, 1));
+	EXPECT_EQ(0, stub_snap(self).ncalls);
+	free(expect);
+}
+
+TEST_F(engine, file_copy_eexist_wakes)
+{
+	size_t ps = self->ps;
+	struct vmo_counters s;
+	struct uffd_msg msg;
+	char *m;
+	int fd;
+
+	SKIP_IF_NO_UFFD();
+	fd = make_file(8 * ps, 4);
+	ASSERT_LE(0, fd);
+	ASSERT_LE(0, add_object(self, 2, VMO_KIND_FILE, 0, 8 * ps, 0, 0, fd,
+				8 * ps));
+	m = map_object(self, 2, true);
+	ASSERT_NE(NULL, m);
+	/* Page 3 filled by someone else after this (synthetic) fault. */
+	ASSERT_EQ(0, put_page(store_fd(self, 2), ps, 3, 0xee, 0));
+	msg = fault_msg(m + 3 * ps, 0);
+	handle(self, &msg);
+	s = snap(self);
+	EXPECT_EQ(1, CTR(s, RACES));	/* UFFDIO_COPY: EEXIST */
+	EXPECT_EQ(1, CTR(s, WAKES));
+	EXPECT_EQ(0, CTR(s, PAGES_FILE));
+	EXPECT_EQ(0, CTR(s, ERRORS));
+	EXPECT_EQ(0, stub_snap(self).ncalls);
+	/* The woken thread faults again: MINOR, the page there wins. */
+	EXPECT_EQ(0xee, peek(m + 3 * ps));
+	s = snap(self);
+	EXPECT_EQ(1, CTR(s, PAGES_CONTINUED));
+}
+
+TEST_F(engine, file_copy_partial)
+{
+	size_t ps = self->ps;
+	uint8_t *expect = malloc(ps);
+	struct vmo_counters s;
+	struct vmo_range *r;
+	struct objstub st;
+	char *m;
+	int fd;
+
+	SKIP_IF_NO_UFFD();
+	ASSERT_NE(NULL, expect);
+	fd = make_file(16 * ps, 6);
+	ASSERT_LE(0, fd);
+	ASSERT_LE(0, add_object(self, 2, VMO_KIND_FILE, 0, 16 * ps, 0, 0, fd,
+				16 * ps));
+	m = map_object(self, 2, true);
+	ASSERT_NE(NULL, m);
+	ASSERT_EQ(0, put_page(store_fd(self, 2), ps, 10, 0xee, 0));
+	/* As if a 2-page fill had ended at page 8: the next window is 4. */
+	pthread_mutex_lock(&self->lock);
+	r = maptable_lookup(&self->client.mt, (uintptr_t)m);
+	ASSERT_NE(NULL, r);
+	r->ra_next = (uintptr_t)m + 8 * ps;
+	r->ra_pages = 2;
+	pthread_mutex_unlock(&self->lock);
+
+	/* Pages 8..11 read; the copy stops at page 10 (EEXIST). */
+	file_page(expect, ps, 6, 8 * ps, 16 * ps);
+	EXPECT_EQ(0, memcmp(m + 8 * ps, expect, ps));
+	s = snap(self);
+	EXPECT_EQ(1, CTR(s, FAULTS_MISSING));
+	EXPECT_EQ(2, CTR(s, PAGES_FILE));
+	EXPECT_EQ(1, CTR(s, WAKES));
+	EXPECT_EQ(0, CTR(s, ERRORS));
+	st = stub_snap(self);
+	ASSERT_EQ(1, st.ncalls);
+	ASSERT_CLEAN(st, 0, 2, 8, 2, false);
+	EXPECT_TRUE(store_has(store_fd(self, 2), ps, 9));
+	EXPECT_FALSE(store_has(store_fd(self, 2), ps, 11));
+	EXPECT_EQ(0xee, peek(m + 10 * ps));
+	file_page(expect, ps, 6, 9 * ps, 16 * ps);
+	EXPECT_EQ(0, memcmp(m + 9 * ps, expect, ps));
+	free(expect);
+}
+
+/*
+ * A chain of depth 3 over a file object F (file of 6.5 pages):
+ *   S3 (mapped) -> S2 -> S1 (offset 1 page) -> F (file, no offset)
+ * Page i of S3 is page i of S2, page i + 1 of S1, page i + 2 of F.
+ */
+TEST_F(engine, shadow_chain)
+{
+	size_t ps = self->ps, i;
+	uint64_t fsize = 6 * ps + ps / 2;
+	uint8_t *expect = malloc(ps);
+	struct vmo_counters s;
+	struct objstub st;
+	char *m;
+	int fd, f, s1, s2;
+
+	SKIP_IF_NO_UFFD();
+	ASSERT_NE(NULL, expect);
+	fd = make_file(fsize, 21);
+	ASSERT_LE(0, fd);
+	f = add_object(self, 2, VMO_KIND_FILE, 0, 8 * ps, 0, 0, fd, fsize);
+	s1 = add_object(self, 3, VMO_KIND_SHADOW, 0, 7 * ps, ps, 2, -1, 0);
+	s2 = add_object(self, 4, VMO_KIND_SHADOW, 0, 6 * ps, ps, 3, -1, 0);
+	ASSERT_LE(0, add_object(self, 5, VMO_KIND_SHADOW, 0, 6 * ps, 0, 4, -1, 0));
+	ASSERT_LE(0, f);
+	ASSERT_LE(0, s1);
+	ASSERT_LE(0, s2);
+	m = map_object(self, 5, true);
+	ASSERT_NE(NULL, m);
+
+	ASSERT_EQ(0, put_page(s2, ps, 0, 0xa0, 0));	/* S3 page 0 ... */
+	ASSERT_EQ(0, put_page(s1, ps, 1, 0xb0, 0));	/* ... not this */
+	ASSERT_EQ(0, put_page(s1, ps, 2, 0xb1, 0));	/* S3 page 1 ... */
+	ASSERT_EQ(0, put_page(f, ps, 3, 0xc1, 0));	/* ... not this */
+	ASSERT_EQ(0, put_page(f, ps, 4, 0xc2, 0));	/* S3 page 2 */
+
+	EXPECT_EQ(0xa0, peek(m));
+	EXPECT_EQ(0xb1, peek(m + ps));
+	EXPECT_EQ(0xc2, peek(m + 2 * ps));
+	/* Nowhere in a store: F's file, page 5 (whole), page 6 (half). */
+	file_page(expect, ps, 21, 5 * ps, fsize);
+	EXPECT_EQ(0, memcmp(m + 3 * ps, expect, ps));
+	file_page(expect, ps, 21, 6 * ps, fsize);
+	EXPECT_EQ(0, memcmp(m + 4 * ps, expect, ps));
+	/* F's page 7 is past the file's end: zeroes through a shadow. */
+	for (i = 0; i < ps; i++)
+		ASSERT_EQ(0, peek(m + 5 * ps + i));
+
+	s = snap(self);
+	EXPECT_EQ(6, CTR(s, FAULTS_MISSING));
+	EXPECT_EQ(5, CTR(s, PAGES_PARENT));
+	EXPECT_EQ(1, CTR(s, PAGES_SHADOW_ZERO));
+	EXPECT_EQ(0, CTR(s, PAGES_FILE));
+	EXPECT_EQ(ps + ps / 2, CTR(s, BYTES_READ));
+	EXPECT_EQ(4, CTR(s, OBJECTS));
+	EXPECT_EQ(0, CTR(s, ERRORS));
+	/* Each copy went into S3's store and was cleaned there. */
+	st = stub_snap(self);
+	EXPECT_EQ(4, st.opens);
+	ASSERT_EQ(6, st.ncalls);
+	for (i = 0; i < 6; i++) {
+		ASSERT_CLEAN(st, i, 5, i, 1, false);
+		EXPECT_TRUE(store_has(store_fd(self, 5), ps, i));
+	}
+	/* Reading through a shadow leaves the ancestors' stores alone. */
+	EXPECT_FALSE(store_has(s2, ps, 1));
+	EXPECT_FALSE(store_has(s1, ps, 4));
+	EXPECT_FALSE(store_has(f, ps, 5));
+	free(expect);
+}
+
+TEST_F(engine, shadow_anon_root)
+{
+	size_t ps = self->ps;
+	struct vmo_counters s;
+	char *m;
+	int a;
+
+	SKIP_IF_NO_UFFD();
+	a = add_object(self, 2, VMO_KIND_ANON, 0, 4 * ps, 0, 0, -1, 0);
+	ASSERT_LE(0, a);
+	ASSERT_LE(0, add_object(self, 3, VMO_KIND_SHADOW, 0, 4 * ps, 0, 2, -1, 0));
+	m = map_object(self, 3, true);
+	ASSERT_NE(NULL, m);
+	ASSERT_EQ(0, put_page(a, ps, 1, 0x11, 0));
+	EXPECT_EQ(0, peek(m));
+	EXPECT_EQ(0x11, peek(m + ps));
+	s = snap(self);
+	EXPECT_EQ(1, CTR(s, PAGES_SHADOW_ZERO));
+	EXPECT_EQ(1, CTR(s, PAGES_PARENT));
+	EXPECT_EQ(0, CTR(s, BYTES_READ));
+	EXPECT_EQ(0, CTR(s, ERRORS));
+}
+
+TEST_F(engine, shadow_page_frozen_at_first_access)
+{
+	size_t ps = self->ps;
+	char *ma, *ms;
+	int a;
+
+	SKIP_IF_NO_UFFD();
+	a = add_object(self, 2, VMO_KIND_ANON, 0, 4 * ps, 0, 0, -1, 0);
+	ASSERT_LE(0, a);
+	/* S's page i is A's page i + 1. */
+	ASSERT_LE(0, add_object(self, 3, VMO_KIND_SHADOW, 0, 3 * ps, ps, 2,
+				-1, 0));
+	ma = map_object(self, 2, true);
+	ms = map_object(self, 3, true);
+	ASSERT_NE(NULL, ma);
+	ASSERT_NE(NULL, ms);
+
+	/* Until S touches a page, it shows A's current content. */
+	ASSERT_EQ(0, put_page(a, ps, 1, 0x11, 0));
+	ASSERT_EQ(0, put_page(a, ps, 1, 0x22, 0));
+	EXPECT_EQ(0x22, peek(ms));
+	/* From then on A's writes no longer show ... */
+	ASSERT_EQ(0, put_page(a, ps, 1, 0x33, 0));
+	EXPECT_EQ(0x22, peek(ms));
+	/* ... and S's writes never reach A. */
+	ms[0] = 0x44;
+	EXPECT_EQ(0x33, get_byte(a, ps));
+	EXPECT_EQ(0x33, peek(ma + ps));
+
+	/* A first access that writes copies first. */
+	ASSERT_EQ(0, put_page(a, ps, 2, 0x55, 0));
+	ms[ps] = 0x66;
+	EXPECT_EQ(0x66, peek(ms + ps));
+	EXPECT_EQ(0x55, peek(ms + ps + 1));
+	EXPECT_EQ(0x55, get_byte(a, 2 * ps));
+
+	/* A written through a client's mapping: the same. */
+	ma[3 * ps] = 0x77;
+	EXPECT_EQ(0x77, peek(ms + 2 * ps));
+	ma[3 * ps] = 0x78;
+	EXPECT_EQ(0x77, peek(ms + 2 * ps));
+	EXPECT_EQ(0, CTR(snap(self), ERRORS));
+}
+
+TEST_F(engine, shadow_fills_one_page)
+{
+	size_t ps = self->ps, i;
+	struct vmo_counters s;
+	char *m;
+	int fd;
+
+	SKIP_IF_NO_UFFD();
+	fd = make_file(8 * ps, 9);
+	ASSERT_LE(0, fd);
+	ASSERT_LE(0, add_object(self, 2, VMO_KIND_FILE, 0, 8 * ps, 0, 0, fd,
+				8 * ps));
+	ASSERT_LE(0, add_object(self, 3, VMO_KIND_SHADOW, 0, 8 * ps, 0, 2,
+				-1, 0));
+	m = map_object(self, 3, true);
+	ASSERT_NE(NULL, m);
+	/* Sequential, yet no read-ahead: that would freeze pages early. */
+	for (i = 0; i < 8; i++)
+		EXPECT_EQ(pat(9, i * ps), peek(m + i * ps));
+	s = snap(self);
+	EXPECT_EQ(8, CTR(s, FAULTS_MISSING));
+	EXPECT_EQ(8, CTR(s, PAGES_PARENT));
+	EXPECT_EQ(0, CTR(s, ERRORS));
+}
+
+TEST_F(engine, object_gone_closes_it)
+{
+	size_t ps = self->ps;
+	struct vmo_counters s;
+	char *m;
+	int fd;
+
+	SKIP_IF_NO_UFFD();
+	fd = make_file(8 * ps, 2);
+	ASSERT_LE(0, fd);
+	ASSERT_LE(0, add_object(self, 2, VMO_KIND_FILE, 0, 8 * ps, 0, 0, fd,
+				8 * ps));
+	m = map_object(self, 2, true);
+	ASSERT_NE(NULL, m);
+	EXPECT_EQ(pat(2, 0), peek(m));
+	EXPECT_EQ(pat(2, 4 * ps), peek(m + 4 * ps));
+	EXPECT_EQ(1, stub_snap(self).opens);	/* opened once, kept */
+	EXPECT_EQ(1, CTR(snap(self), OBJECTS));
+
+	pthread_mutex_lock(&self->lock);
+	engine_object_gone(&self->ctx, 2);
+	engine_object_gone(&self->ctx, 77);	/* never opened: nothing */
+	pthread_mutex_unlock(&self->lock);
+	EXPECT_EQ(0, CTR(snap(self), OBJECTS));
+	/* (Cannot happen with the module; shows the fds were let go.) */
+	EXPECT_EQ(pat(2, 6 * ps), peek(m + 6 * ps));
+	s = snap(self);
+	EXPECT_EQ(2, stub_snap(self).opens);
+	EXPECT_EQ(1, CTR(s, OBJECTS));
+	EXPECT_EQ(0, CTR(s, ERRORS));
+}
+
+TEST_F(engine, object_unavailable_left_waiting)
+{
+	size_t ps = self->ps;
+	struct vmo_counters s;
+	struct uffd_msg msg;
+	char *m;
+	int fd;
+
+	SKIP_IF_NO_UFFD();
+	vlog_level = VLOG_SILENT;
+	fd = make_file(8 * ps, 2);
+	ASSERT_LE(0, fd);
+	ASSERT_LE(0, add_object(self, 2, VMO_KIND_FILE, 0, 8 * ps, 0, 0, fd,
+				8 * ps));
+	m = map_object(self, 2, true);
+	ASSERT_NE(NULL, m);
+	msg = fault_msg(m + ps, 0);
+
+	self->objs.obj[2].present = false;	/* the module: ENOENT */
+	handle(self, &msg);
+	self->objs.obj[2].present = true;
+	self->objs.open_ret = -EMFILE;		/* any other failure */
+	handle(self, &msg);
+	s = snap(self);
+	EXPECT_EQ(2, CTR(s, ERRORS));
+	EXPECT_EQ(0, CTR(s, WAKES));
+	EXPECT_EQ(0, CTR(s, PAGES_FILE));
+	EXPECT_EQ(0, CTR(s, OBJECTS));
+	EXPECT_EQ(2, stub_snap(self).opens);	/* failures are not cached */
+	EXPECT_FALSE(store_has(store_fd(self, 2), ps, 1));
+
+	/* Without object callbacks file objects are not served. */
+	self->objs.open_ret = 0;
+	pthread_mutex_lock(&self->lock);
+	engine_set_objects(&self->ctx, NULL, NULL, NULL);
+	pthread_mutex_unlock(&self->lock);
+	handle(self, &msg);
+	EXPECT_TRUE(self->client.warned_kind);
+	EXPECT_EQ(3, CTR(snap(self), ERRORS));
+}
+
+/* ---------------------------------------------------------------- */
+/* Write-back                                                        */
+/* ---------------------------------------------------------------- */
+
+TEST_F(engine, writeback_dirty_pages)
+{
+	size_t ps = self->ps, i;
+	uint64_t fsize = 5 * ps + ps / 2, pages = 0;
+	uint64_t dirty[1] = { 0 };
+	uint8_t *expect = malloc(ps), *got = malloc(ps);
+	struct vmo_counters s;
+	struct objstub st;
+	struct stat sb;
+	int fd, store;
+
+	SKIP_IF_NO_UFFD();
+	ASSERT_NE(NULL, expect);
+	ASSERT_NE(NULL, got);
+	fd = make_file(fsize, 31);
+	ASSERT_LE(0, fd);
+	/* Object page i is file page i + 1; 5 store pages, the last half. */
+	store = add_object(self, 2, VMO_KIND_FILE, VMO_CREATE_SHARED, 8 * ps,
+			   ps, 0, fd, fsize);
+	ASSERT_LE(0, store);
+	for (i = 0; i < 5; i++)
+		ASSERT_EQ(0, put_page(store, ps, i, 0, 99));
+	/* Dirty: page 0 alone, and a run 2..4 that ends with the tail. */
+	set_bit(dirty, 0);
+	set_bit(dirty, 2);
+	set_bit(dirty, 3);
+	set_bit(dirty, 4);
+	self->objs.dirty = dirty;
+	self->objs.dirty_pages = 64;
+
+	ASSERT_EQ(0, sync_object(self, 2, &pages));
+	EXPECT_EQ(4, pages);
+	/* The file did not grow past its end. */
+	ASSERT_EQ(0, fstat(fd, &sb));
+	EXPECT_EQ(fsize, (uint64_t)sb.st_size);
+	for (i = 0; i < 6; i++) {
+		bool written = i >= 1 && bit(dirty, i - 1);
+		size_t len = i < 5 ? ps : ps / 2;
+
+		if (written)
+			fill_pat(expect, ps, 99, (i - 1) * ps);
+		else
+			fill_pat(expect, ps, 31, i * ps);
+		ASSERT_EQ((ssize_t)len, pread(fd, got, ps, (off_t)(i * ps)));
+		EXPECT_EQ(0, memcmp(got, expect, len)) TH_LOG("file page %zu", i);
+	}
+	s = snap(self);
+	EXPECT_EQ(4, CTR(s, PAGES_WRITTEN));
+	EXPECT_EQ(3 * ps + ps / 2, CTR(s, BYTES_WRITTEN));
+	EXPECT_EQ(1, CTR(s, SYNCS));
+	EXPECT_EQ(0, CTR(s, ERRORS));
+	st = stub_snap(self);
+	ASSERT_EQ(1, st.ncalls);
+	ASSERT_CLEAN(st, 0, 2, 0, 5, true);
+	/* Exactly the written pages end their write-back. */
+	EXPECT_EQ(4, st.finished);
+	free(expect);
+	free(got);
+}
+
+TEST_F(engine, writeback_in_chunks)
+{
+	const uint64_t n = VMO_CLEAN_MAX + 3;
+	static const uint64_t singles[] = {
+		1, VMO_CLEAN_MAX - 1, VMO_CLEAN_MAX, VMO_CLEAN_MAX + 2,
+	};
+	size_t ps = self->ps;
+	uint64_t *dirty = calloc((n + 63) / 64, sizeof(*dirty));
+	uint8_t *expect = malloc(ps), *got = malloc(ps);
+	uint64_t i, pages = 0, nr = 0;
+	struct objstub st;
+	int fd, store;
+
+	SKIP_IF_NO_UFFD();
+	ASSERT_NE(NULL, dirty);
+	ASSERT_NE(NULL, expect);
+	ASSERT_NE(NULL, got);
+	fd = make_file(n * ps, 0);
+	ASSERT_LE(0, fd);
+	store = add_object(self, 2, VMO_KIND_FILE, VMO_CREATE_SHARED, n * ps,
+			   0, 0, fd, n * ps);
+	ASSERT_LE(0, store);
+	/* Single pages, one across the chunk boundary, and a long run. */
+	for (i = 0; i < sizeof(singles) / sizeof(singles[0]); i++)
+		set_bit(dirty, singles[i]);
+	for (i = 1000; i < 1600; i++)
+		set_bit(dirty, i);
+	for (i = 0; i < n; i++) {
+		if (!bit(dirty, i))
+			continue;
+		ASSERT_EQ(0, put_page(store, ps, i, 0, 41));
+		nr++;
+	}
+	ASSERT_EQ(604, nr);
+	self->objs.dirty = dirty;
+	self->objs.dirty_pages = n;
+
+	ASSERT_EQ(0, sync_object(self, 2, &pages));
+	EXPECT_EQ(nr, pages);
+	st = stub_snap(self);
+	ASSERT_EQ(2, st.ncalls);
+	ASSERT_CLEAN(st, 0, 2, 0, VMO_CLEAN_MAX, true);
+	ASSERT_CLEAN(st, 1, 2, VMO_CLEAN_MAX, 3, true);
+	for (i = 0; i < n; i++) {
+		if (bit(dirty, i))
+			fill_pat(expect, ps, 41, i * ps);
+		else if (i == 0 || i == 999 || i == 1600 || i == n - 2)
+			memset(expect, 0, ps);
+		else
+			continue;
+		ASSERT_EQ((ssize_t)ps, pread(fd, got, ps, (off_t)(i * ps)));
+		ASSERT_EQ(0, memcmp(got, expect, ps)) TH_LOG("page %llu",
+							      (unsigned long long)i);
+	}
+	EXPECT_EQ(nr, CTR(snap(self), PAGES_WRITTEN));
+	EXPECT_EQ(0, CTR(snap(self), ERRORS));
+	free(dirty);
+	free(expect);
+	free(got);
+}
+
+TEST_F(engine, writeback_only_shared_files)
+{
+	size_t ps = self->ps;
+	uint64_t pages = 1, dirty[1] = { ~0ULL };
+	struct vmo_counters s;
+	int fd;
+
+	SKIP_IF_NO_UFFD();
+	fd = make_file(4 * ps, 1);
+	ASSERT_LE(0, fd);
+	ASSERT_LE(0, add_object(self, 2, VMO_KIND_FILE, 0, 4 * ps, 0, 0, fd,
+				4 * ps));
+	ASSERT_LE(0, add_object(self, 3, VMO_KIND_SHADOW, 0, 4 * ps, 0, 2,
+				-1, 0));
+	ASSERT_LE(0, add_object(self, 4, VMO_KIND_ANON, 0, 4 * ps, 0, 0,
+				-1, 0));
+	self->objs.dirty = dirty;
+	self->objs.dirty_pages = 64;
+	EXPECT_EQ(0, sync_object(self, 2, &pages));
+	EXPECT_EQ(0, pages);
+	EXPECT_EQ(0, sync_object(self, 3, &pages));
+	EXPECT_EQ(0, sync_object(self, 4, &pages));
+	EXPECT_EQ(0, pages);
+	EXPECT_EQ(0, stub_snap(self).ncalls);
+	s = snap(self);
+	EXPECT_EQ(3, CTR(s, SYNCS));
+	EXPECT_EQ(0, CTR(s, PAGES_WRITTEN));
+	EXPECT_EQ(0, CTR(s, ERRORS));
+	/* A sync for an object that is gone fails. */
+	vlog_level = VLOG_SILENT;
+	EXPECT_EQ(-ENOENT, sync_object(self, 6, &pages));
+	EXPECT_EQ(1, CTR(snap(self), ERRORS));
+}
+
+TEST_F(engine, writeback_error_reported)
+{
+	size_t ps = self->ps;
+	uint64_t pages = 1, dirty[1] = { 0x5 };
+	char path[64];
+	int fd, ro;
+
+	SKIP_IF_NO_UFFD();
+	vlog_level = VLOG_SILENT;
+	fd = make_file(4 * ps, 1);
+	ASSERT_LE(0, fd);
+	/* Not open for writing: every write fails with EBADF. */
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	ro = open(path, O_RDONLY | O_CLOEXEC);
+	ASSERT_LE(0, ro);
+	close(fd);
+	ASSERT_LE(0, add_object(self, 2, VMO_KIND_FILE, VMO_CREATE_SHARED,
+				4 * ps, 0, 0, ro, 4 * ps));
+	ASSERT_EQ(0, put_page(store_fd(self, 2), ps, 0, 0x10, 0));
+	ASSERT_EQ(0, put_page(store_fd(self, 2), ps, 2, 0x12, 0));
+	self->objs.dirty = dirty;
+	self->objs.dirty_pages = 64;
+	EXPECT_EQ(-EBADF, sync_object(self, 2, &pages));
+	EXPECT_EQ(0, pages);
+	EXPECT_LE(2, CTR(snap(self), ERRORS));	/* both writes */
+	EXPECT_EQ(pat(1, 0), get_byte(ro, 0));
+}
+
+/* ---------------------------------------------------------------- */
+/* io_uring batches                                                  */
+/* ---------------------------------------------------------------- */
+
+static void uring_checks(struct __test_metadata *_metadata, struct uring *u)
+{
+	size_t ps = sysconf(_SC_PAGESIZE);
+	uint8_t *buf = malloc(4 * ps), *expect = malloc(4 * ps);
+	struct uring_op ops[3];
+	uint64_t done = 0;
+	int fd = make_file(3 * ps + 100, 7);
+
+	ASSERT_LE(0, fd);
+	ASSERT_NE(NULL, buf);
+	ASSERT_NE(NULL, expect);
+	/* A read across the end of the file stops there. */
+	memset(buf, 0xff, 4 * ps);
+	ASSERT_EQ(0, uring_one(u, URING_READ, fd, buf, 4 * ps, 0, &done));
+	EXPECT_EQ(3 * ps + 100, done);
+	fill_pat(expect, done, 7, 0);
+	EXPECT_EQ(0, memcmp(buf, expect, done));
+
+	/* A batch: one bad request fails alone, the others are done. */
+	memset(ops, 0, sizeof(ops));
+	ops[0] = (struct uring_op){ .opcode = URING_WRITE, .fd = fd,
+				    .buf = expect, .len = ps, .off = 5 * ps };
+	ops[1] = (struct uring_op){ .opcode = URING_READ, .fd = -1,
+				    .buf = buf, .len = ps, .off = 0 };
+	ops[2] = (struct uring_op){ .opcode = URING_FDATASYNC, .fd = fd };
+	EXPECT_EQ(-EBADF, uring_run(u, ops, 3));
+	EXPECT_EQ(ps, ops[0].done);
+	EXPECT_EQ(0, ops[0].error);
+	EXPECT_EQ(-EBADF, ops[1].error);
+	EXPECT_EQ(0, ops[2].error);
+	ASSERT_EQ((ssize_t)ps, pread(fd, buf, ps, 5 * ps));
+	EXPECT_EQ(0, memcmp(buf, expect, ps));
+	close(fd);
+	free(buf);
+	free(expect);
+}
+
+TEST(uring_batches)
+{
+	struct uring u;
+
+	if (uring_init(&u, URING_ENTRIES))
+		SKIP(return, "io_uring not available here");
+	uring_checks(_metadata, &u);
+	uring_exit(&u);
+}
+
+TEST(uring_fallback)
+{
+	struct uring u;
+
+	uring_init(&u, URING_ENTRIES);
+	uring_exit(&u);		/* as if io_uring were refused */
+	ASSERT_FALSE(u.ready);
+	uring_checks(_metadata, &u);
+}
+
 TEST(counter_names)
 {
 	unsigned int i;
@@ -1125,6 +2168,18 @@ TEST(counter_names)
 	EXPECT_STREQ("faults_missing",
 		     engine_counter_name(VMO_PSTAT_FAULTS_MISSING));
 	EXPECT_STREQ("lookups", engine_counter_name(VMO_PSTAT_LOOKUPS));
+	EXPECT_STREQ("pages_file", engine_counter_name(VMO_PSTAT_PAGES_FILE));
+	EXPECT_STREQ("pages_parent",
+		     engine_counter_name(VMO_PSTAT_PAGES_PARENT));
+	EXPECT_STREQ("pages_shadow_zero",
+		     engine_counter_name(VMO_PSTAT_PAGES_SHADOW_ZERO));
+	EXPECT_STREQ("bytes_read", engine_counter_name(VMO_PSTAT_BYTES_READ));
+	EXPECT_STREQ("bytes_written",
+		     engine_counter_name(VMO_PSTAT_BYTES_WRITTEN));
+	EXPECT_STREQ("pages_written",
+		     engine_counter_name(VMO_PSTAT_PAGES_WRITTEN));
+	EXPECT_STREQ("syncs", engine_counter_name(VMO_PSTAT_SYNCS));
+	EXPECT_STREQ("objects", engine_counter_name(VMO_PSTAT_OBJECTS));
 	EXPECT_EQ(NULL, engine_counter_name(VMO_PSTAT_NR));
 }
 

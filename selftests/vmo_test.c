@@ -470,11 +470,15 @@ TEST_F(session, pager_attach_reserved_refused)
 
 	EXPECT_EQ(-EINVAL, vmo_util_ioctl(self->fd, VMO_IOC_PAGER_ATTACH, &pa));
 	pa.flags = 0;
-	pa.reserved[2] = 1;
+	pa.reserved[1] = 1;
 	EXPECT_EQ(-EINVAL, vmo_util_ioctl(self->fd, VMO_IOC_PAGER_ATTACH, &pa));
 	/* An eventfd number without the flag that says it is one. */
-	pa.reserved[2] = 0;
+	pa.reserved[1] = 0;
 	pa.eventfd = 3;
+	EXPECT_EQ(-EINVAL, vmo_util_ioctl(self->fd, VMO_IOC_PAGER_ATTACH, &pa));
+	/* A backing size without the flag that says it is one. */
+	pa.eventfd = 0;
+	pa.backing_pages = 1;
 	EXPECT_EQ(-EINVAL, vmo_util_ioctl(self->fd, VMO_IOC_PAGER_ATTACH, &pa));
 }
 

@@ -397,23 +397,33 @@ struct vmo_pager_object {
 /* Most pages one VMO_IOC_PAGER_CLEAN may cover. */
 #define VMO_CLEAN_MAX		65536
 
+/* Flags of struct vmo_pager_clean. */
+#define VMO_CLEAN_KEEP_DIRTY	_BITUL(0)	/* report, leave dirty */
+#define VMO_CLEAN_IF_UNCHANGED	_BITUL(1)	/* clean if not written since */
+
 /**
  * struct vmo_pager_clean - mark store pages clean (VMO_IOC_PAGER_CLEAN)
  * @store_fd: a store fd from VMO_IOC_PAGER_OBJECT.
- * @flags: must be 0.
+ * @flags: 0, VMO_CLEAN_KEEP_DIRTY or VMO_CLEAN_IF_UNCHANGED.
  * @first: first page index.
  * @npages: pages, 1..VMO_CLEAN_MAX.
  * @bitmap: user pointer, or 0: bit i (of __u64 words, LSB first) is set
- *	when page @first + i was dirty.
- * @dirty: out: how many pages were dirty.
+ *	when page @first + i was dirty (cleaned, with IF_UNCHANGED).
+ * @dirty: out: how many bits were set.
  * @reserved: must be 0.
  *
- * For every resident page in the range: write-protects it in every
- * mapping and clears its dirty state; the next write through any mapping
- * makes it dirty again (an ordinary write fault, no pager round trip).
- * Reports which pages were dirty: written since they were last cleaned.
- * The pager cleans a page it has just filled (so it counts as a clean,
- * re-creatable copy) and the pages it is about to write back.
+ * Every resident page in the range is write-protected in every mapping,
+ * so that the next write through any mapping marks it dirty again (an
+ * ordinary write fault, no pager round trip).  Then:
+ *  - flags 0: the page is marked clean; the pager does this to a page it
+ *    has just filled, which equals its source (file, parent, backing
+ *    store);
+ *  - VMO_CLEAN_KEEP_DIRTY: the page stays dirty (so nothing may drop it)
+ *    and is reported if it was dirty, or is out in swap: the start of a
+ *    write-back;
+ *  - VMO_CLEAN_IF_UNCHANGED: the page is marked clean only if no mapping
+ *    wrote it since the last CLEAN: the end of a write-back, over the
+ *    pages written; reports the pages cleaned.
  */
 struct vmo_pager_clean {
 	__u32 store_fd;
@@ -436,8 +446,8 @@ struct vmo_pager_clean {
  * @dropped: out: how many pages were dropped.
  * @reserved: must be 0.
  *
- * Unmaps the range from every mapping, then drops each page that is
- * clean (not written since VMO_IOC_PAGER_CLEAN), unmapped and unused.
+ * Drops each page of the range that is clean (not written since
+ * VMO_IOC_PAGER_CLEAN), unmapping it from every mapping first.
  * A page written meanwhile is dirty and stays: nothing written is ever
  * dropped.  The next access to a dropped page is a MISSING fault.
  */

@@ -1,0 +1,637 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vmo-pager object cache and object I/O (see objects.h).
+ *
+ * An object is opened on the first fault (or write-back) that needs its
+ * store or its file, and closed when the module says it is gone.  Ids
+ * are never reused while the module is loaded, so an entry can never
+ * describe another object than the one the module means.
+ *
+ * Error accounting: every failure logged here is counted here (ERRORS);
+ * the callbacks log their own system call errors.  Object lookups that
+ * fail with ENOENT or EOPNOTSUPP are left to the caller, which knows
+ * whether they matter.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "objects.h"
+
+#define OBJCACHE_BUCKETS	64
+
+typedef unsigned long long ull;
+
+int objcache_init(struct objcache *oc, uint64_t page_size,
+		  unsigned int buf_pages, uint64_t *ctr)
+{
+	void *buf = NULL;
+	int ret;
+
+	memset(oc, 0, sizeof(*oc));
+	oc->ctr = ctr;
+	oc->page_size = page_size;
+	oc->page_shift = __builtin_ctzll(page_size);
+	oc->buf_pages = buf_pages;
+	oc->nbuckets = OBJCACHE_BUCKETS;
+	oc->hash = calloc(oc->nbuckets, sizeof(*oc->hash));
+	oc->bitmap = calloc(VMO_CLEAN_MAX / 64, sizeof(*oc->bitmap));
+	oc->ops = calloc(buf_pages, sizeof(*oc->ops));
+	/* Page aligned: a file opened with O_DIRECT can be read into it. */
+	if (posix_memalign(&buf, page_size, (size_t)buf_pages * page_size))
+		buf = NULL;
+	oc->buf = buf;
+	if (!oc->hash || !oc->bitmap || !oc->ops || !oc->buf) {
+		objcache_destroy(oc);
+		return -ENOMEM;
+	}
+	ret = uring_init(&oc->io, URING_ENTRIES);
+	if (ret)
+		log_warn("io_uring_queue_init(%u): %s; file I/O falls back to pread/pwrite",
+			 URING_ENTRIES, strerror(-ret));
+	return 0;
+}
+
+void objcache_set_ops(struct objcache *oc, objcache_open_fn open,
+		      objcache_clean_fn clean, void *arg)
+{
+	oc->open = open;
+	oc->clean = clean;
+	oc->arg = arg;
+}
+
+static inline void count(struct objcache *oc, enum vmo_pstat idx, uint64_t n)
+{
+	oc->ctr[idx] += n;
+}
+
+static void close_fd(uint64_t id, int fd, const char *what)
+{
+	if (fd >= 0 && close(fd) < 0)
+		log_err("object %llu: close(%s fd %d): %s", (ull)id, what, fd,
+			strerror(errno));
+}
+
+static void pobj_free(struct objcache *oc, struct pobj *o)
+{
+	close_fd(o->id, o->store_fd, "store");
+	close_fd(o->id, o->src_fd, "file");
+	free(o);
+	oc->nr--;
+	oc->ctr[VMO_PSTAT_OBJECTS]--;
+}
+
+void objcache_destroy(struct objcache *oc)
+{
+	struct pobj *o;
+	size_t i;
+
+	for (i = 0; oc->hash && i < oc->nbuckets; i++) {
+		while ((o = oc->hash[i])) {
+			oc->hash[i] = o->next;
+			pobj_free(oc, o);
+		}
+	}
+	free(oc->hash);
+	oc->hash = NULL;
+	free(oc->bitmap);
+	oc->bitmap = NULL;
+	free(oc->ops);
+	oc->ops = NULL;
+	free(oc->buf);
+	oc->buf = NULL;
+	uring_exit(&oc->io);
+}
+
+/* Ids are handed out in sequence: their low bits spread well. */
+static struct pobj **bucket(const struct objcache *oc, uint64_t id)
+{
+	return &oc->hash[id & (oc->nbuckets - 1)];
+}
+
+static struct pobj *objcache_find(const struct objcache *oc, uint64_t id)
+{
+	struct pobj *o;
+
+	for (o = *bucket(oc, id); o; o = o->next)
+		if (o->id == id)
+			return o;
+	return NULL;
+}
+
+/* Double the buckets when chains get long; without memory, keep them. */
+static void objcache_grow(struct objcache *oc)
+{
+	struct pobj **old = oc->hash, *o;
+	size_t i, n = oc->nbuckets;
+
+	if (oc->nr <= n)
+		return;
+	oc->hash = calloc(n * 2, sizeof(*oc->hash));
+	if (!oc->hash) {
+		oc->hash = old;
+		return;
+	}
+	oc->nbuckets = n * 2;
+	for (i = 0; i < n; i++) {
+		while ((o = old[i])) {
+			old[i] = o->next;
+			o->next = *bucket(oc, o->id);
+			*bucket(oc, o->id) = o;
+		}
+	}
+	free(old);
+}
+
+static void close_info_fds(uint64_t id, const struct vmo_pager_object *info)
+{
+	if (info->store_fd != VMO_NO_FD)
+		close_fd(id, (int)info->store_fd, "store");
+	if (info->src_fd != VMO_NO_FD)
+		close_fd(id, (int)info->src_fd, "file");
+}
+
+/* Is the answer about object @id one the pager can work with? */
+static const char *info_problem(const struct objcache *oc, uint64_t id,
+				const struct vmo_pager_object *info)
+{
+	uint64_t mask = oc->page_size - 1;
+
+	if (info->kind != VMO_KIND_ANON && info->kind != VMO_KIND_FILE &&
+	    info->kind != VMO_KIND_SHADOW)
+		return "unknown kind";
+	if (info->store_fd == VMO_NO_FD)
+		return "no store fd";
+	if (!info->size || (info->size & mask) || (info->offset & mask))
+		return "size or offset not page aligned";
+	if (info->kind == VMO_KIND_FILE &&
+	    (info->src_fd == VMO_NO_FD || info->file_size <= info->offset))
+		return "file object without a file, or starting past its end";
+	if (info->kind == VMO_KIND_SHADOW &&
+	    (!info->parent_id || info->parent_id == id))
+		return "shadow without a parent";
+	return NULL;
+}
+
+static int objcache_add(struct objcache *oc, uint64_t id,
+			const struct vmo_pager_object *info, struct pobj **out)
+{
+	struct pobj *o = calloc(1, sizeof(*o));
+
+	if (!o) {
+		close_info_fds(id, info);
+		log_err("object %llu: out of memory", (ull)id);
+		count(oc, VMO_PSTAT_ERRORS, 1);
+		return -ENOMEM;
+	}
+	o->id = id;
+	o->kind = info->kind;
+	o->flags = info->obj_flags;
+	o->size = info->size;
+	o->offset = info->offset;
+	o->parent_id = info->parent_id;
+	o->file_size = info->file_size;
+	o->depth = info->depth;
+	o->store_fd = (int)info->store_fd;
+	o->src_fd = -1;
+	if (info->src_fd != VMO_NO_FD) {
+		if (o->kind == VMO_KIND_FILE)
+			o->src_fd = (int)info->src_fd;
+		else
+			close_fd(id, (int)info->src_fd, "unused source");
+	}
+	o->next = *bucket(oc, id);
+	*bucket(oc, id) = o;
+	oc->nr++;
+	count(oc, VMO_PSTAT_OBJECTS, 1);
+	objcache_grow(oc);
+	*out = o;
+	return 0;
+}
+
+int objcache_get(struct objcache *oc, uint64_t id, struct pobj **out)
+{
+	struct vmo_pager_object info;
+	const char *problem;
+	int ret;
+
+	*out = objcache_find(oc, id);
+	if (*out)
+		return 0;
+	if (!oc->open)
+		return -EOPNOTSUPP;
+	memset(&info, 0, sizeof(info));
+	info.store_fd = VMO_NO_FD;
+	info.src_fd = VMO_NO_FD;
+	ret = oc->open(oc->arg, id, &info);
+	if (ret) {
+		if (ret != -ENOENT)
+			count(oc, VMO_PSTAT_ERRORS, 1);
+		return ret;
+	}
+	problem = info_problem(oc, id, &info);
+	if (problem) {
+		log_err("object %llu: unusable description (%s): kind %u size %#llx offset %#llx file size %#llx parent %llu",
+			(ull)id, problem, info.kind, (ull)info.size,
+			(ull)info.offset, (ull)info.file_size,
+			(ull)info.parent_id);
+		close_info_fds(id, &info);
+		count(oc, VMO_PSTAT_ERRORS, 1);
+		return -EPROTO;
+	}
+	log_debug("object %llu: opened, kind %u size %#llx offset %#llx parent %llu",
+		  (ull)id, info.kind, (ull)info.size, (ull)info.offset,
+		  (ull)info.parent_id);
+	return objcache_add(oc, id, &info, out);
+}
+
+void objcache_forget(struct objcache *oc, uint64_t id)
+{
+	struct pobj **pp, *o;
+
+	for (pp = bucket(oc, id); (o = *pp); pp = &o->next) {
+		if (o->id == id) {
+			*pp = o->next;
+			log_debug("object %llu: closed", (ull)id);
+			pobj_free(oc, o);
+			return;
+		}
+	}
+}
+
+/* Pages of a file object that hold file data: its store's size. */
+static uint64_t file_obj_pages(const struct objcache *oc, const struct pobj *o)
+{
+	uint64_t in_file = (o->file_size - o->offset + oc->page_size - 1) >>
+			   oc->page_shift;
+	uint64_t pages = o->size >> oc->page_shift;
+
+	return in_file < pages ? in_file : pages;
+}
+
+uint64_t objcache_file_pages(const struct objcache *oc, const struct pobj *o,
+			     uint64_t idx, uint64_t pages)
+{
+	uint64_t in_file = file_obj_pages(oc, o);
+
+	/* Past the end the kernel raises SIGBUS: no fault should come. */
+	if (idx >= in_file)
+		return 1;
+	if (pages > in_file - idx)
+		pages = in_file - idx;
+	return pages ? pages : 1;
+}
+
+/*
+ * Read pages [idx, idx + pages) of file object @o into @buf: the bytes
+ * before the file's end at creation (the object does not follow later
+ * changes of the size), zeroes after it, as mmap shows a file's tail.
+ */
+static int read_file_pages(struct objcache *oc, const struct pobj *o,
+			   uint64_t idx, uint64_t pages, char *buf)
+{
+	uint64_t len = pages << oc->page_shift, done = 0, want;
+	uint64_t off = o->offset + (idx << oc->page_shift);
+	int ret;
+
+	if (off < o->file_size) {
+		want = o->file_size - off < len ? o->file_size - off : len;
+		ret = uring_one(&oc->io, URING_READ, o->src_fd, buf, want, off,
+				&done);
+		if (ret) {
+			log_err("object %llu: read(file, offset %#llx, %llu bytes): %s",
+				(ull)o->id, (ull)off, (ull)want,
+				strerror(-ret));
+			count(oc, VMO_PSTAT_ERRORS, 1);
+			return ret;
+		}
+		count(oc, VMO_PSTAT_BYTES_READ, done);
+	}
+	memset(buf + done, 0, len - done);
+	return 0;
+}
+
+int objcache_read_file(struct objcache *oc, const struct pobj *o,
+		       uint64_t idx, uint64_t pages)
+{
+	if (pages > oc->buf_pages)
+		return -EINVAL;
+	return read_file_pages(oc, o, idx, pages, oc->buf);
+}
+
+/* Is page @idx in @o's store?  1, 0 or -errno. */
+static int store_has_page(struct objcache *oc, const struct pobj *o,
+			  uint64_t idx)
+{
+	off_t off = (off_t)(idx << oc->page_shift), at;
+	int ret;
+
+	/* shmem answers SEEK_DATA from its page cache (and swap). */
+	at = lseek(o->store_fd, off, SEEK_DATA);
+	if (at == off)
+		return 1;
+	if (at >= 0 || errno == ENXIO)
+		return 0;	/* next data further on, or none */
+	ret = -errno;
+	log_err("object %llu: lseek(store, %#llx, SEEK_DATA): %s", (ull)o->id,
+		(ull)off, strerror(-ret));
+	count(oc, VMO_PSTAT_ERRORS, 1);
+	return ret;
+}
+
+static int read_store_page(struct objcache *oc, const struct pobj *o,
+			   uint64_t idx)
+{
+	uint64_t off = idx << oc->page_shift, done = 0;
+	int ret;
+
+	ret = uring_one(&oc->io, URING_READ, o->store_fd, oc->buf,
+			oc->page_size, off, &done);
+	if (ret) {
+		log_err("object %llu: read(store, offset %#llx): %s",
+			(ull)o->id, (ull)off, strerror(-ret));
+		count(oc, VMO_PSTAT_ERRORS, 1);
+		return ret;
+	}
+	/* Only past the store's end, which a valid chain never reaches. */
+	memset(oc->buf + done, 0, oc->page_size - done);
+	return 0;
+}
+
+/*
+ * The shadow semantic: a shadow's page is whatever its parent shows at
+ * the moment the shadow first touches it (read or write), copied into
+ * the shadow's store and frozen there; the parent may change later
+ * without the shadow seeing it, and writes to the shadow never reach
+ * the parent.  "What the parent shows" is, recursively, its own page if
+ * its store has one, else its source's.
+ *
+ * A page is read from an ancestor's store with pread-like I/O, not by
+ * mapping it: a store page cannot be mapped into another object's VMA
+ * (architecture note, Copy-on-write), so the first access copies.
+ * Nothing removes pages from a parent's store between the SEEK_DATA and
+ * the read today; reclaim of clean pages (issue 4) will have to keep
+ * that window in mind (a page punched there reads as zeroes).
+ */
+int objcache_read_shadow(struct objcache *oc, const struct pobj *o,
+			 uint64_t idx)
+{
+	const struct pobj *p = o;
+	struct pobj *parent;
+	unsigned int hops = 0;
+	int ret;
+
+	while (p->kind == VMO_KIND_SHADOW) {
+		if (++hops > VMO_MAX_DEPTH) {
+			log_err("object %llu: shadow chain longer than %u",
+				(ull)o->id, VMO_MAX_DEPTH);
+			count(oc, VMO_PSTAT_ERRORS, 1);
+			return -ELOOP;
+		}
+		idx += p->offset >> oc->page_shift;
+		ret = objcache_get(oc, p->parent_id, &parent);
+		if (ret) {
+			/* Children keep their parents: this cannot be. */
+			log_err("object %llu: parent %llu of object %llu: %s",
+				(ull)o->id, (ull)p->parent_id, (ull)p->id,
+				strerror(-ret));
+			if (ret == -ENOENT || ret == -EOPNOTSUPP)
+				count(oc, VMO_PSTAT_ERRORS, 1);
+			return ret;
+		}
+		p = parent;
+		ret = store_has_page(oc, p, idx);
+		if (ret < 0)
+			return ret;
+		if (ret) {
+			ret = read_store_page(oc, p, idx);
+			return ret ? ret : FILL_PARENT;
+		}
+	}
+	/*
+	 * The root of the chain lacks it too.  A file root gives its file's
+	 * page; a page wholly past the file's end (which the file object
+	 * itself could not map: SIGBUS) reads as zeroes through a shadow,
+	 * which may be larger than the file.  Anything else is zero.
+	 */
+	if (p->kind == VMO_KIND_FILE &&
+	    p->offset + (idx << oc->page_shift) < p->file_size) {
+		ret = read_file_pages(oc, p, idx, 1, oc->buf);
+		return ret ? ret : FILL_PARENT;
+	}
+	memset(oc->buf, 0, oc->page_size);
+	return FILL_ZERO;
+}
+
+void objcache_clean_filled(struct objcache *oc, const struct pobj *o,
+			   uint64_t first, uint64_t npages)
+{
+	uint64_t dirty = 0;
+	int ret;
+
+	if (!oc->clean)
+		return;
+	ret = oc->clean(oc->arg, o, first, npages, 0, NULL, &dirty);
+	if (ret)
+		count(oc, VMO_PSTAT_ERRORS, 1);
+}
+
+/* First index in [i, n) whose bit is @set, or n. */
+static uint64_t next_bit(const uint64_t *bitmap, uint64_t i, uint64_t n,
+			 bool set)
+{
+	uint64_t word;
+
+	while (i < n) {
+		word = bitmap[i / 64];
+		if (!set)
+			word = ~word;
+		word &= ~0ULL << (i % 64);
+		if (word) {
+			i = (i & ~63ULL) + __builtin_ctzll(word);
+			return i < n ? i : n;
+		}
+		i = (i & ~63ULL) + 64;
+	}
+	return n;
+}
+
+/*
+ * The pages of a write that reached the file are clean now, unless a
+ * mapping wrote them again meanwhile (then they stay dirty for the next
+ * pass).  Until here they stayed dirty, so nothing could drop them
+ * before they were in the file.
+ */
+static int wb_mark_clean(struct objcache *oc, const struct pobj *o,
+			 const struct uring_op *op)
+{
+	uint64_t first = (op->off - o->offset) >> oc->page_shift;
+	uint64_t n = (op->len + oc->page_size - 1) >> oc->page_shift;
+	uint64_t cleaned;
+	int ret;
+
+	ret = oc->clean(oc->arg, o, first, n, VMO_CLEAN_IF_UNCHANGED, NULL,
+			&cleaned);
+	if (ret)
+		count(oc, VMO_PSTAT_ERRORS, 1);
+	return ret;
+}
+
+/*
+ * The first @nops requests are reads of dirty runs from the store into
+ * the bounce buffer: run them, then write what was read to the file.
+ */
+static int wb_flush(struct objcache *oc, const struct pobj *o,
+		    unsigned int nops, uint64_t *pages)
+{
+	struct uring_op *op;
+	uint64_t foff, flen;
+	unsigned int i, m = 0;
+	char *buf;
+	int ret, err = 0;
+
+	uring_run(&oc->io, oc->ops, nops);
+	for (i = 0; i < nops; i++) {
+		op = &oc->ops[i];
+		if (op->error) {
+			log_err("object %llu: read(store, offset %#llx, %llu bytes): %s",
+				(ull)o->id, (ull)op->off, (ull)op->len,
+				strerror(-op->error));
+			count(oc, VMO_PSTAT_ERRORS, 1);
+			err = err ? err : op->error;
+			continue;
+		}
+		buf = op->buf;
+		memset(buf + op->done, 0, op->len - op->done);
+		foff = o->offset + op->off;
+		flen = op->len;
+		/* Cannot happen: the store ends with the page of the EOF. */
+		if (foff >= o->file_size)
+			continue;
+		/* The tail page: up to the end, the file must not grow. */
+		if (flen > o->file_size - foff)
+			flen = o->file_size - foff;
+		oc->ops[m++] = (struct uring_op){
+			.opcode = URING_WRITE,
+			.fd = o->src_fd,
+			.buf = buf,
+			.len = flen,
+			.off = foff,
+		};
+	}
+	uring_run(&oc->io, oc->ops, m);
+	for (i = 0; i < m; i++) {
+		op = &oc->ops[i];
+		if (op->error) {
+			log_err("object %llu: write(file, offset %#llx, %llu bytes): %s",
+				(ull)o->id, (ull)op->off, (ull)op->len,
+				strerror(-op->error));
+			count(oc, VMO_PSTAT_ERRORS, 1);
+			err = err ? err : op->error;
+			continue;
+		}
+		*pages += (op->len + oc->page_size - 1) >> oc->page_shift;
+		count(oc, VMO_PSTAT_PAGES_WRITTEN,
+		      (op->len + oc->page_size - 1) >> oc->page_shift);
+		count(oc, VMO_PSTAT_BYTES_WRITTEN, op->done);
+		ret = wb_mark_clean(oc, o, op);
+		err = err ? err : ret;
+	}
+	return err;
+}
+
+/*
+ * Write the pages of [first, first + n) set in the bitmap: runs of
+ * dirty pages become one read and one write each, batched a bounce
+ * buffer at a time.
+ */
+static int wb_range(struct objcache *oc, const struct pobj *o, uint64_t first,
+		    uint64_t n, uint64_t *pages)
+{
+	unsigned int nops = 0, used = 0;
+	uint64_t i = 0, start, end;
+	int ret, err = 0;
+
+	for (;;) {
+		start = next_bit(oc->bitmap, i, n, true);
+		if (start >= n)
+			break;
+		end = next_bit(oc->bitmap, start, n, false);
+		if (end - start > oc->buf_pages - used)
+			end = start + (oc->buf_pages - used);
+		oc->ops[nops++] = (struct uring_op){
+			.opcode = URING_READ,
+			.fd = o->store_fd,
+			.buf = oc->buf + ((uint64_t)used << oc->page_shift),
+			.len = (end - start) << oc->page_shift,
+			.off = (first + start) << oc->page_shift,
+		};
+		used += end - start;
+		i = end;
+		if (used == oc->buf_pages) {
+			ret = wb_flush(oc, o, nops, pages);
+			err = err ? err : ret;
+			nops = 0;
+			used = 0;
+		}
+	}
+	if (nops) {
+		ret = wb_flush(oc, o, nops, pages);
+		err = err ? err : ret;
+	}
+	return err;
+}
+
+/*
+ * Two-phase, so that nothing is lost and nothing can drop a page before
+ * it is in the file: CLEAN with VMO_CLEAN_KEEP_DIRTY write-protects the
+ * pages and reports the dirty ones, which stay dirty; they are read and
+ * written to the file; then CLEAN with VMO_CLEAN_IF_UNCHANGED marks each
+ * written page clean unless a mapping wrote it again meanwhile (that
+ * write goes out with the next pass).  A page whose write fails stays
+ * dirty and is tried again by the next pass; the error is what the
+ * syncer gets.
+ */
+int objcache_writeback(struct objcache *oc, const struct pobj *o,
+		       uint64_t *pages)
+{
+	uint64_t npages, first, n, dirty;
+	int ret, err = 0;
+
+	*pages = 0;
+	if (o->kind != VMO_KIND_FILE || !(o->flags & VMO_CREATE_SHARED))
+		return 0;
+	if (!oc->clean)
+		return -EOPNOTSUPP;
+	npages = file_obj_pages(oc, o);
+	for (first = 0; first < npages; first += n) {
+		n = npages - first < VMO_CLEAN_MAX ? npages - first :
+		    VMO_CLEAN_MAX;
+		memset(oc->bitmap, 0, (n + 63) / 64 * sizeof(*oc->bitmap));
+		dirty = 0;
+		ret = oc->clean(oc->arg, o, first, n, VMO_CLEAN_KEEP_DIRTY,
+				oc->bitmap, &dirty);
+		if (ret) {
+			/* Which pages are dirty is unknown: stop here. */
+			count(oc, VMO_PSTAT_ERRORS, 1);
+			err = ret;
+			break;
+		}
+		if (!dirty)
+			continue;
+		ret = wb_range(oc, o, first, n, pages);
+		err = err ? err : ret;
+	}
+	ret = uring_one(&oc->io, URING_FDATASYNC, o->src_fd, NULL, 0, 0, NULL);
+	if (ret) {
+		log_err("object %llu: fdatasync(file): %s", (ull)o->id,
+			strerror(-ret));
+		count(oc, VMO_PSTAT_ERRORS, 1);
+		err = err ? err : ret;
+	}
+	log_debug("object %llu: wrote back %llu pages%s%s", (ull)o->id,
+		  (ull)*pages, err ? ": " : "", err ? strerror(-err) : "");
+	return err;
+}

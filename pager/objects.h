@@ -1,0 +1,146 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * vmo-pager object cache: what the pager knows of each object whose
+ * pages it had to read or write (kind, geometry, an fd on its store and
+ * one on its backing file), and the I/O on their contents: file reads
+ * for fills, shadow chain walks, write-back of shared file objects.
+ *
+ * Like the engine it knows nothing of /dev/vmo: the daemon plugs in
+ * VMO_IOC_PAGER_OBJECT and VMO_IOC_PAGER_CLEAN as callbacks, the host
+ * tests plug in stubs over memfds and temporary files.
+ *
+ * Memory is bounded: one fixed struct per open object, nothing per page.
+ */
+#ifndef VMO_PAGER_OBJECTS_H
+#define VMO_PAGER_OBJECTS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <linux/vmo.h>
+
+#include "uring.h"
+
+/* One object the pager holds open. */
+struct pobj {
+	struct pobj *next;	/* hash chain */
+	uint64_t id;
+	uint64_t size;		/* bytes */
+	uint64_t offset;	/* bytes into the file (FILE) or parent (SHADOW) */
+	uint64_t parent_id;	/* SHADOW */
+	uint64_t file_size;	/* FILE: end of file at creation */
+	int store_fd;		/* the object's store (shmem), O_RDWR */
+	int src_fd;		/* FILE: the backing file; else -1 */
+	uint32_t kind;		/* VMO_KIND_* */
+	uint32_t flags;		/* VMO_CREATE_* */
+	uint32_t depth;
+};
+
+/*
+ * Open object @id: fill @out as VMO_IOC_PAGER_OBJECT does, with new fds
+ * the cache then owns.  Returns 0, -ENOENT (no such object) or -errno.
+ */
+typedef int (*objcache_open_fn)(void *arg, uint64_t id,
+				struct vmo_pager_object *out);
+
+/*
+ * VMO_IOC_PAGER_CLEAN on pages [first, first + npages) of @o's store
+ * with @flags (0, VMO_CLEAN_KEEP_DIRTY or VMO_CLEAN_IF_UNCHANGED): set
+ * bit i of @bitmap (if not NULL) for each page first + i reported, and
+ * their number in *@dirty.  @npages <= VMO_CLEAN_MAX.  Returns 0 or
+ * -errno.
+ */
+typedef int (*objcache_clean_fn)(void *arg, const struct pobj *o,
+				 uint64_t first, uint64_t npages,
+				 uint32_t flags, uint64_t *bitmap,
+				 uint64_t *dirty);
+
+/* Where the page of a shadow fill came from. */
+enum fill_source {
+	FILL_PARENT,		/* an ancestor's store or the chain's file */
+	FILL_ZERO,		/* nothing below has it: zeroes */
+};
+
+struct objcache {
+	struct pobj **hash;	/* nbuckets chains, by id */
+	size_t nbuckets;	/* a power of two */
+	size_t nr;		/* objects open */
+	objcache_open_fn open;	/* NULL: only anonymous objects served */
+	objcache_clean_fn clean;
+	void *arg;		/* for both callbacks */
+	uint64_t *ctr;		/* counters, indexed by enum vmo_pstat */
+	uint64_t page_size;
+	unsigned int page_shift;
+	struct uring io;
+	char *buf;		/* bounce buffer of buf_pages pages */
+	unsigned int buf_pages;
+	uint64_t *bitmap;	/* VMO_CLEAN_MAX bits, for write-back */
+	struct uring_op *ops;	/* buf_pages requests, for write-back */
+};
+
+/*
+ * @ctr: the engine's counters (OBJECTS, BYTES_*, PAGES_WRITTEN, ERRORS
+ * are counted here).  @buf_pages: the bounce buffer, at least the
+ * largest fill.  Returns 0 or -ENOMEM.
+ */
+int objcache_init(struct objcache *oc, uint64_t page_size,
+		  unsigned int buf_pages, uint64_t *ctr);
+
+void objcache_set_ops(struct objcache *oc, objcache_open_fn open,
+		      objcache_clean_fn clean, void *arg);
+
+/* Close every object and free everything. */
+void objcache_destroy(struct objcache *oc);
+
+/*
+ * Object @id, opened through the callback the first time.  Returns 0
+ * and *@out, or -errno (logged unless -ENOENT or -EOPNOTSUPP: no open
+ * callback).
+ */
+int objcache_get(struct objcache *oc, uint64_t id, struct pobj **out);
+
+/* The object is gone: close its fds, if it was open. */
+void objcache_forget(struct objcache *oc, uint64_t id);
+
+/*
+ * Pages of a fill of @pages at page @idx of FILE object @o that hold
+ * file data: the fill stops with the page holding the last byte (the
+ * store ends there).  At least 1.
+ */
+uint64_t objcache_file_pages(const struct objcache *oc, const struct pobj *o,
+			     uint64_t idx, uint64_t pages);
+
+/*
+ * Read pages [idx, idx + pages) of FILE object @o from its file into
+ * the bounce buffer, zeroes past the end of the file.  Returns 0 or
+ * -errno (logged).
+ */
+int objcache_read_file(struct objcache *oc, const struct pobj *o,
+		       uint64_t idx, uint64_t pages);
+
+/*
+ * Read page @idx of SHADOW object @o, which its own store lacks, into
+ * the bounce buffer: from the nearest ancestor whose store has it, else
+ * from the file at the root of the chain, else zeroes.  Returns a
+ * FILL_* or -errno (logged).
+ */
+int objcache_read_shadow(struct objcache *oc, const struct pobj *o,
+			 uint64_t idx);
+
+/*
+ * Mark pages of @o just filled as clean (equal to their source).
+ * Failures are logged and counted: the pages then merely look written.
+ */
+void objcache_clean_filled(struct objcache *oc, const struct pobj *o,
+			   uint64_t first, uint64_t npages);
+
+/*
+ * Write every dirty page of a shared FILE object back to its file and
+ * fdatasync the file; other objects have nothing to write.  *@pages:
+ * pages written.  Returns 0 or the first error (logged); the writing
+ * goes on past errors as far as it can.
+ */
+int objcache_writeback(struct objcache *oc, const struct pobj *o,
+		       uint64_t *pages);
+
+#endif /* VMO_PAGER_OBJECTS_H */
