@@ -27,6 +27,7 @@ ENGINE_SRC := pager/engine.c pager/maptable.c pager/log.c pager/objects.c \
 HDRS := include/linux/vmo.h lib/libvmo.h $(wildcard pager/*.h)
 
 VM_TESTS := $(BIN)/vmo_test $(BIN)/vmo_file_test $(BIN)/vmo_shadow_test \
+	$(BIN)/vmo_pressure_test \
 	$(BIN)/vmo_scavenge_test \
 	$(BIN)/vmo_stress_test $(BIN)/vmo_lifecycle_test
 USER_BINS := $(BIN)/vmo-pager $(BIN)/vmo-demo $(VM_TESTS)
@@ -93,3 +94,4 @@ lint: | $(KSRC)
 clean:
 	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean
 	rm -rf $(BIN) $(O)/vm
+include bench/bench.mk

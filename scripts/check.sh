@@ -2,15 +2,20 @@
 # check.sh {host|vm|all} - run the test suites and sum up the results.
 #
 #   host  every build/bin/*_host_test, natively on this machine
-#   vm    every /bin/*_test in the test VM (scripts/vm-run.sh test), parsed
-#         from build/vm/test.log
+#   vm    two test VM boots: every /bin/*_test but the *_pressure_test ones
+#         (scripts/vm-run.sh test, VM_MEM, default 1G; log build/vm/test.log),
+#         then only the *_pressure_test ones in a small VM
+#         (scripts/vm-run.sh pressure, VM_PRESSURE_MEM, default 256M; log
+#         build/vm/pressure.log) - skipped, and said so, when there are
+#         none (or VM_TESTS names none)
 #   all   host, then vm
 #
 # Sums the kselftest "# Totals: pass:N fail:N xfail:N xpass:N skip:N
 # error:N" lines: pass+xfail+xpass count as passed, fail+error as failed,
 # skip is only reported.  A binary that crashed, timed out, exited non-zero
 # without reporting a failure or printed no Totals line counts as 1 failure;
-# so does a VM run that did not finish or whose kernel log is not clean.
+# so does a VM run that did not finish or whose kernel log is not clean
+# (an OOM kill in the VM counts as not clean).
 # Prints a per-binary summary and ends with the line "N passed, M failed".
 # Exit: 0 iff M == 0 and N > 0 (2 on usage error).
 #
@@ -61,7 +66,8 @@ account() {
 	read -r p f s n < <(totals "$out")
 	if [ "$n" -eq 0 ]; then
 		case $rc in
-		124 | 137 | 143) why="timed out (rc=$rc), no Totals line" ;;
+		124 | 143) why="timed out (rc=$rc), no Totals line" ;;
+		137) why="killed by SIGKILL (OOM killer or timeout), no Totals line" ;;
 		none) why="did not finish (VM died or timed out), no Totals line" ;;
 		*) why="no kselftest Totals line (crashed?), rc=$rc" ;;
 		esac
@@ -112,22 +118,45 @@ run_host() {
 	fi
 }
 
+# vm_selected MODE: names of the build/bin test binaries MODE runs (test:
+# all *_test but *_host_test and *_pressure_test; pressure: *_pressure_test),
+# narrowed by VM_TESTS if set.
+vm_selected() {
+	local t name
+	for t in "$bindir"/*_test; do
+		if [ ! -f "$t" ] || [ ! -x "$t" ]; then continue; fi
+		name=$(basename "$t")
+		case $1:$name in
+		*:*_host_test) continue ;;
+		pressure:*_pressure_test) ;;
+		pressure:* | test:*_pressure_test) continue ;;
+		esac
+		if [ -n "${VM_TESTS:-}" ]; then
+			case ",$VM_TESTS," in *",$name,"*) ;; *) continue ;; esac
+		fi
+		echo "$name"
+	done
+}
+
+# run_vm MODE LABEL - boot the test VM in MODE (test|pressure) and account
+# its results as LABEL/<binary>.
 run_vm() {
-	local log=$vmdir/test.log vmrc name rc
+	local mode=$1 label=$2 log=$vmdir/$1.log vmrc name rc
 	rm -f "$log"
-	echo "==== VM tests: scripts/vm-run.sh test"
+	echo "==== VM tests: scripts/vm-run.sh $mode"
 	set +e
-	"$here/vm-run.sh" test
+	"$here/vm-run.sh" "$mode"
 	vmrc=$?
 	set -e
 	if [ ! -f "$log" ]; then
 		FAILED=$((FAILED + 1))
-		note "FAIL  vm: the VM did not run (no $log; see errors above)"
+		note "FAIL  $label: the VM did not run (no $log; see errors above)"
 		return
 	fi
 	# Split the console log into one file per test binary.
-	mkdir -p "$tmp/vm"
-	awk -v dir="$tmp/vm" '
+	rm -rf "${tmp:?}/$mode"
+	mkdir -p "$tmp/$mode"
+	awk -v dir="$tmp/$mode" '
 	{ sub(/\r$/, "") }
 	/^VMO-TEST-BEGIN / {
 		if (cur != "") close(cur)
@@ -140,32 +169,71 @@ run_vm() {
 	}
 	cur != "" { print > cur }
 	' "$log"
-	if [ -f "$tmp/vm/order" ]; then
+	if [ -f "$tmp/$mode/order" ]; then
 		while IFS= read -r name; do
 			rc=none
-			[ -f "$tmp/vm/$name.rc" ] && rc=$(cat "$tmp/vm/$name.rc")
-			account "vm/$name" "$rc" "$tmp/vm/$name.out"
-		done <"$tmp/vm/order"
+			[ -f "$tmp/$mode/$name.rc" ] && rc=$(cat "$tmp/$mode/$name.rc")
+			account "$label/$name" "$rc" "$tmp/$mode/$name.out"
+		done <"$tmp/$mode/order"
 	elif [ "$vmrc" -eq 0 ]; then
 		FAILED=$((FAILED + 1))
-		note "FAIL  vm: no test binaries ran in the VM (see $log)"
+		note "FAIL  $label: no test binaries ran in the VM (see $log)"
 	fi
 	if [ "$vmrc" -ne 0 ]; then
 		FAILED=$((FAILED + 1))
+		# The OOM killer's "Out of memory: Killed process" lines reach the
+		# console inside the section of the test that was running.
+		local oom="" panic
+		if grep -Eq 'Out of memory|oom-kill|oom_reaper' "$log"; then
+			oom="the OOM killer fired"
+			if [ -f "$tmp/$mode/order" ]; then
+				while IFS= read -r name; do
+					grep -Eq 'Out of memory|oom-kill' "$tmp/$mode/$name.out" &&
+						oom+=" during $name"
+				done <"$tmp/$mode/order"
+			fi
+		fi
+		panic=$(grep -o 'Kernel panic - not syncing:.*' "$log" | head -n 1 || true)
 		if ! grep -q 'VMO-DONE$' "$log"; then
 			if grep -q 'VMO-INIT: insmod failed' "$log"; then
-				note "FAIL  vm: insmod vmo.ko failed in the VM (see $log)"
+				note "FAIL  $label: insmod vmo.ko failed in the VM (see $log)"
+			elif [ -n "$panic" ]; then
+				note "FAIL  $label: kernel panic: ${panic#Kernel panic - not syncing: }${oom:+; $oom} (see $log)"
 			else
-				note "FAIL  vm: VM did not finish: timeout, crash or panic (see $log)"
+				note "FAIL  $label: VM did not finish: timeout, crash or panic${oom:+; $oom} (see $log)"
 			fi
+		elif grep -q 'VMO-INIT: ERROR: backing disk' "$log"; then
+			note "FAIL  $label: the scratch disk (/dev/vda) did not appear in the VM (see $log)"
+		elif [ -n "$oom" ]; then
+			note "FAIL  $label: $oom (see $log)"
 		else
-			note "FAIL  vm: VM kernel log not clean (WARNING/BUG/Oops/... in dmesg; see $log)"
+			note "FAIL  $label: VM kernel log not clean (WARNING/BUG/Oops/... in dmesg; see $log)"
 		fi
 	fi
 }
 
+run_vms() {
+	local sel
+	sel=$(vm_selected test)
+	if [ -n "$sel" ] || [ -z "${VM_TESTS:-}" ]; then
+		run_vm test vm
+	else
+		echo "==== VM tests: no test mode binaries in VM_TESTS=$VM_TESTS, test boot skipped"
+		note "SKIP  vm: VM_TESTS=$VM_TESTS names no test-mode binary"
+	fi
+	sel=$(vm_selected pressure)
+	if [ -n "$sel" ]; then
+		run_vm pressure vm-pressure
+	else
+		local why="no *_pressure_test binaries in $bindir"
+		[ -n "${VM_TESTS:-}" ] && why="VM_TESTS=$VM_TESTS names no *_pressure_test binary"
+		echo "==== VM pressure tests: $why, low-memory boot skipped"
+		note "SKIP  vm-pressure: $why, low-memory boot skipped"
+	fi
+}
+
 [ "$do_host" = 1 ] && run_host
-[ "$do_vm" = 1 ] && run_vm
+[ "$do_vm" = 1 ] && run_vms
 
 echo
 echo "==== summary"

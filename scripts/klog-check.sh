@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # klog-check.sh LOGFILE - fail if a kernel log shows a kernel problem
-# (WARN, BUG, Oops, lockdep, hung task, GPF, stack trace, UBSAN, panic...).
+# (WARN, BUG, Oops, lockdep, hung task, GPF, stack trace, UBSAN, panic,
+# the OOM killer firing...).
 #
 # If LOGFILE contains a VMO-DMESG-BEGIN line (a test VM console log from
 # scripts/vm-run.sh), only the dmesg section between VMO-DMESG-BEGIN and
@@ -12,7 +13,7 @@
 # Exit: 0 clean, 1 problems found (offending lines on stderr), 2 usage error.
 set -euo pipefail
 
-PATTERNS='WARNING:|BUG:|Oops|KASAN|lockdep|possible circular locking|INFO: task .* blocked|general protection fault|Call Trace:|UBSAN|kernel BUG|Kernel panic|rcu: INFO:|detected stalls|soft lockup|hard LOCKUP'
+PATTERNS='WARNING:|BUG:|Oops|KASAN|lockdep|possible circular locking|INFO: task .* blocked|general protection fault|Call Trace:|UBSAN|kernel BUG|Kernel panic|rcu: INFO:|detected stalls|soft lockup|hard LOCKUP|Out of memory|oom-kill|invoked oom-killer|oom_reaper'
 
 if [ $# -ne 1 ]; then
 	echo "usage: $0 LOGFILE" >&2

@@ -1,6 +1,9 @@
 #!/bin/sh
 # /init of the vmo test VM (busybox sh, PID 1).  Installed by
-# scripts/mkinitramfs.sh; the mode (test|demo|shell|bench) is in /mode.
+# scripts/mkinitramfs.sh; the mode (test|pressure|demo|shell|bench) is in
+# /mode.  test runs every /bin/*_test except *_host_test and
+# *_pressure_test; pressure runs only /bin/*_pressure_test (scripts/vm-run.sh
+# boots it with little memory).
 #
 # Console protocol (parsed by scripts/vm-run.sh and scripts/check.sh):
 #   VMO-INIT: ...                   init messages / errors
@@ -11,9 +14,19 @@
 #   VMO-DONE                        the run finished (printed last)
 #
 # Kernel command line options read here:
-#   vmo.tests=a,b     test mode: run only these test binaries
-#   vmo.timeout=N     test mode: per-binary timeout in seconds (default 300)
+#   vmo.tests=a,b     test/pressure mode: run only these test binaries
+#   vmo.timeout=N     test/pressure mode: per-binary timeout in seconds
+#                     (default 300)
 #   vmo.args=a,b      bench mode: arguments for /bin/vmo-bench (commas->spaces)
+#   vmo.backing=DEV   a scratch virtio disk is attached (DEV, e.g. /dev/vda):
+#                     load the virtio modules, wait for DEV, export
+#                     VMO_BACKING=DEV (and VMO_BACKING_SIZE=bytes) and, if
+#                     vmo-pager --help lists --backing, start the pager with
+#                     --backing DEV (and --backing-size bytes if listed)
+#   vmo.pager_args=a,b  extra vmo-pager arguments (commas->spaces)
+#
+# Environment of the tests: VMO_KO, VMO_PAGER, VMO_PAGER_ARGS (the
+# arguments the pager was started with), VMO_BACKING, VMO_BACKING_SIZE.
 
 export PATH=/bin:/sbin:/usr/bin:/usr/sbin
 export HOME=/root
@@ -36,6 +49,7 @@ ip link set lo up 2>/dev/null
 MODE=$(cat /mode 2>/dev/null)
 CMDLINE=$(cat /proc/cmdline)
 PAGER_PID=
+PAGER_ARGS=
 
 # cmdline_opt KEY: value of KEY=value on the kernel command line.
 cmdline_opt() {
@@ -64,6 +78,45 @@ proc_state() {
 	sed -n 's/^[0-9]* (.*) \([A-Za-z]\) .*/\1/p' "/proc/$1/stat" 2>/dev/null
 }
 
+# uptime_cs: time since boot in centiseconds (/proc/uptime).
+uptime_cs() {
+	read -r up _ </proc/uptime
+	echo "${up%.*}${up#*.}" | sed 's/^0*//; s/^$/0/'
+}
+
+# setup_disk DEV: load the virtio disk modules, wait up to 10 s for DEV and
+# export VMO_BACKING.  Returns 1 (after saying why) if DEV does not appear.
+setup_disk() {
+	dev=$1
+	t0=$(uptime_cs)
+	if [ -f /lib/modules/vmo/order ]; then
+		while read -r m; do
+			[ -d "/sys/module/$m" ] && continue
+			insmod "/lib/modules/vmo/$m.ko" || say "ERROR: insmod $m.ko failed"
+		done </lib/modules/vmo/order
+	else
+		say "no virtio modules in the image (/lib/modules/vmo/order)"
+	fi
+	t1=$(uptime_cs)
+	i=0
+	while [ ! -b "$dev" ] && [ $i -lt 200 ]; do
+		sleep 0.05
+		i=$((i + 1))
+	done
+	t2=$(uptime_cs)
+	if [ ! -b "$dev" ]; then
+		say "ERROR: backing disk $dev did not appear within 10 s; /proc/partitions:"
+		cat /proc/partitions
+		return 1
+	fi
+	name=${dev##*/}
+	sectors=$(cat "/sys/class/block/$name/size" 2>/dev/null) || sectors=0
+	export VMO_BACKING="$dev"
+	export VMO_BACKING_SIZE=$((sectors * 512))
+	say "backing disk $dev ready: $((sectors / 2048)) MiB;" \
+		"virtio modules $(((t1 - t0) * 10)) ms, device wait $(((t2 - t1) * 10)) ms"
+}
+
 pager_attached() {
 	grep -Eq '^pager_attached[[:space:]:]+1[[:space:]]*$' /proc/vmo/stats 2>/dev/null
 }
@@ -73,7 +126,9 @@ start_pager() {
 		say "ERROR: /bin/vmo-pager missing"
 		return 1
 	fi
-	/bin/vmo-pager >>/tmp/pager.log 2>&1 </dev/null &
+	say "starting: /bin/vmo-pager${PAGER_ARGS:+ $PAGER_ARGS}"
+	# shellcheck disable=SC2086
+	/bin/vmo-pager $PAGER_ARGS >>/tmp/pager.log 2>&1 </dev/null &
 	PAGER_PID=$!
 	i=0
 	while [ $i -lt 50 ]; do
@@ -135,6 +190,8 @@ print_vmo_proc() {
 	done
 }
 
+# run_tests: test mode: every /bin/*_test but *_host_test and
+# *_pressure_test; pressure mode: only /bin/*_pressure_test.
 run_tests() {
 	only=$(cmdline_opt vmo.tests | tr ',' ' ')
 	tmo=$(cmdline_opt vmo.timeout) || tmo=300
@@ -143,6 +200,10 @@ run_tests() {
 		if [ ! -f "$t" ] || [ ! -x "$t" ]; then continue; fi
 		name=${t##*/}
 		case $name in *_host_test) continue ;; esac
+		case $MODE:$name in
+		pressure:*_pressure_test) ;;
+		pressure:* | *:*_pressure_test) continue ;;
+		esac
 		if [ -n "$only" ]; then
 			case " $only " in *" $name "*) ;; *) continue ;; esac
 		fi
@@ -156,7 +217,21 @@ run_tests() {
 	[ $n -gt 0 ] || say "ERROR: no test binaries (/bin/*_test) found"
 }
 
-say "mode=$MODE kernel=$(uname -r)"
+say "mode=$MODE kernel=$(uname -r)" \
+	"mem=$(sed -n 's/^MemTotal: *\([0-9]*\) kB/\1/p' /proc/meminfo)kB"
+
+if backing=$(cmdline_opt vmo.backing) && [ -n "$backing" ]; then
+	if setup_disk "$backing" && /bin/vmo-pager --help 2>&1 | grep -q -- --backing; then
+		PAGER_ARGS="--backing $backing"
+		if /bin/vmo-pager --help 2>&1 | grep -q -- --backing-size; then
+			PAGER_ARGS="$PAGER_ARGS --backing-size $VMO_BACKING_SIZE"
+		fi
+	fi
+fi
+if extra=$(cmdline_opt vmo.pager_args); then
+	PAGER_ARGS="${PAGER_ARGS:+$PAGER_ARGS }$(echo "$extra" | tr ',' ' ')"
+fi
+export VMO_PAGER_ARGS="$PAGER_ARGS"
 
 if ! insmod /vmo.ko; then
 	say "insmod failed"
@@ -168,8 +243,9 @@ say "vmo.ko loaded"
 start_pager
 
 case $MODE in
-test)
+test | pressure)
 	run_tests
+	[ "$MODE" = pressure ] && grep -E '^(MemTotal|MemFree|MemAvailable|SwapTotal):' /proc/meminfo
 	;;
 demo)
 	print_vmo_proc
@@ -197,8 +273,9 @@ shell)
 ======================================================================
  vmo test VM - interactive shell
  vmo.ko is loaded (/vmo.ko), vmo-pager is running (pid ${PAGER_PID:-none},
- log /tmp/pager.log).  /proc/vmo/stats, /proc/vmo/objects; binaries in
- /bin.  Leave with 'exit' (or Ctrl-D): the VM powers off.
+ log /tmp/pager.log, args: ${PAGER_ARGS:-none}).  /proc/vmo/stats,
+ /proc/vmo/objects; binaries in /bin; scratch disk: ${VMO_BACKING:-none}.
+ Leave with 'exit' (or Ctrl-D): the VM powers off.
  (QEMU: Ctrl-A X kills the VM.)
 ======================================================================
 

@@ -1,24 +1,42 @@
 #!/usr/bin/env bash
 # vm-run.sh MODE [extra qemu args...] - boot the vmo test VM under QEMU/TCG.
 #
-# MODE: test | demo | bench   non-interactive: console -> stdout and
-#                             build/vm/MODE.log, hard timeout, then checks
+# MODE: test | pressure |     non-interactive: console -> stdout and
+#       demo | bench          build/vm/MODE.log, hard timeout, then checks
 #                             that the VM printed VMO-DONE and that its
-#                             kernel log is clean (scripts/klog-check.sh).
+#                             kernel log is clean (scripts/klog-check.sh;
+#                             an OOM kill counts as not clean).
+#                             test runs every /bin/*_test but the
+#                             *_pressure_test ones; pressure runs only those,
+#                             in a small VM (VM_PRESSURE_MEM).
 #       shell                 interactive console on this terminal, no
 #                             timeout (Ctrl-A X quits QEMU).
 # The initramfs is built into build/vm/initrd-MODE.cpio.gz from vmo.ko and
 # build/bin/* (scripts/mkinitramfs.sh).
 #
+# Every mode gets a scratch disk for the pager's backing store: a sparse raw
+# image build/vm/backing-MODE.img, created empty for each boot and deleted
+# after it, attached as virtio-blk (/dev/vda in the guest; cache=unsafe:
+# host page cache, guest flushes ignored - the data need not survive the
+# VM).  The VM exports VMO_BACKING=/dev/vda to the tests and starts the
+# pager with --backing /dev/vda once the pager has that option.
+#
 # Environment:
-#   VM_MEM=1G            guest memory
+#   VM_MEM=1G            guest memory (all modes but pressure)
+#   VM_PRESSURE_MEM=256M guest memory of the pressure mode
 #   VM_SMP=2             guest CPUs
-#   VM_TIMEOUT=secs      hard timeout (default: test 900, demo 300, bench 900)
-#   VM_TESTS=a,b         test mode: only run these test binaries
-#   VM_TEST_TIMEOUT=secs test mode: per-binary timeout in the VM (default 300)
+#   VM_TIMEOUT=secs      hard timeout (default: test 900, pressure 900,
+#                        demo 300, bench 900)
+#   VM_TESTS=a,b         test/pressure mode: only run these test binaries
+#   VM_TEST_TIMEOUT=secs test/pressure mode: per-binary timeout in the VM
+#                        (default 300)
 #   VM_ARGS=a,b          bench mode: args for vmo-bench (comma separated)
+#   VM_PAGER_ARGS=a,b    extra vmo-pager arguments (comma separated)
+#   VM_DISK_SIZE=2G      size of the scratch disk (truncate(1) syntax);
+#                        0: no disk (and no virtio modules in the image)
+#   VM_KEEP_DISK=1       keep build/vm/backing-MODE.img after the run
 #   VM_APPEND="..."      extra kernel command line
-#   VM_OUTDIR=dir        where initrd and logs go (default build/vm)
+#   VM_OUTDIR=dir        where initrd, disk and logs go (default build/vm)
 #   (VMO_KMOD, VMO_BINDIR, VM_STRIP: see mkinitramfs.sh; KLOG_IGNORE: see
 #   klog-check.sh)
 # Exit: 0 if the VM ran to VMO-DONE and its kernel log is clean, else 1
@@ -27,15 +45,17 @@ set -euo pipefail
 
 die() { echo "vm-run.sh: error: $*" >&2; exit 1; }
 
-[ $# -ge 1 ] || die "usage: $0 {test|demo|shell|bench} [extra qemu args...]"
+[ $# -ge 1 ] || die "usage: $0 {test|pressure|demo|shell|bench} [extra qemu args...]"
 mode=$1
 shift
+mem=${VM_MEM:-1G}
 case $mode in
 test) def_timeout=900 ;;
+pressure) def_timeout=900 mem=${VM_PRESSURE_MEM:-256M} ;;
 demo) def_timeout=300 ;;
 bench) def_timeout=900 ;;
 shell) def_timeout=0 ;;
-*) die "unknown MODE '$mode' (expected test, demo, shell or bench)" ;;
+*) die "unknown MODE '$mode' (expected test, pressure, demo, shell or bench)" ;;
 esac
 
 here=$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")
@@ -49,18 +69,43 @@ kver=$("$here/kver.sh") || die "no test VM kernel (scripts/deps.sh)"
 kernel=/boot/vmlinuz-$kver
 [ -r "$kernel" ] || die "cannot read $kernel"
 
+disk_size=${VM_DISK_SIZE:-2G}
+[[ $disk_size =~ ^[0-9]+[KMGT]?$ ]] ||
+	die "bad VM_DISK_SIZE '$disk_size' (e.g. 2G, 512M, 0 for no disk)"
+[[ $disk_size =~ ^0+[KMGT]?$ ]] && disk_size=0
+for v in VM_TESTS VM_ARGS VM_PAGER_ARGS; do
+	case ${!v:-} in *[[:space:]]*) die "$v='${!v}' has blanks (use commas)" ;; esac
+done
+
 initrd=$outdir/initrd-$mode.cpio.gz
-"$here/mkinitramfs.sh" "$mode" "$initrd" || die "building $initrd failed"
+virtio_mods=1
+[ "$disk_size" = 0 ] && virtio_mods=0
+VMO_KVER=$kver VMO_VIRTIO_MODS=$virtio_mods "$here/mkinitramfs.sh" "$mode" "$initrd" ||
+	die "building $initrd failed"
 
 append="console=ttyS0 panic=-1 quiet"
 qemu=(qemu-system-x86_64 -accel "tcg,thread=multi" -cpu max
-	-m "${VM_MEM:-1G}" -smp "${VM_SMP:-2}" -no-reboot -nic none
+	-m "$mem" -smp "${VM_SMP:-2}" -no-reboot -nic none
 	-kernel "$kernel" -initrd "$initrd")
+
+disk=
+if [ "$disk_size" != 0 ]; then
+	disk=$outdir/backing-$mode.img
+	rm -f "$disk"
+	truncate -s "$disk_size" "$disk" || die "cannot create $disk ($disk_size)"
+	[ "${VM_KEEP_DISK:-0}" = 1 ] || trap 'rm -f "$disk"' EXIT
+	qemu+=(-drive "file=$disk,format=raw,if=virtio,cache=unsafe,aio=threads,discard=unmap")
+	append+=" vmo.backing=/dev/vda"
+fi
+[ -n "${VM_PAGER_ARGS:-}" ] && append+=" vmo.pager_args=$VM_PAGER_ARGS"
 
 if [ "$mode" = shell ]; then
 	[ -n "${VM_APPEND:-}" ] && append+=" $VM_APPEND"
-	echo "vm-run.sh: booting $kver (shell); Ctrl-A X quits QEMU" >&2
-	exec "${qemu[@]}" -nographic -append "$append" "$@"
+	echo "vm-run.sh: booting $kver (shell, ${mem} RAM${disk:+, disk $disk $disk_size});" \
+		"Ctrl-A X quits QEMU" >&2
+	set +e
+	"${qemu[@]}" -nographic -append "$append" "$@"
+	exit $?
 fi
 
 append+=" panic_on_warn=0"
@@ -74,7 +119,8 @@ if ! [[ $tmo =~ ^[0-9]+$ ]] || [ "$tmo" -eq 0 ]; then
 	die "bad VM_TIMEOUT '$tmo' (seconds, > 0)"
 fi
 log=$outdir/$mode.log
-echo "vm-run.sh: booting $kver ($mode mode, timeout ${tmo}s), console log: $log" >&2
+echo "vm-run.sh: booting $kver ($mode mode, ${mem} RAM${disk:+, disk $disk_size}," \
+	"timeout ${tmo}s), console log: $log" >&2
 
 start=$SECONDS
 set +e
@@ -108,6 +154,10 @@ fi
 
 if ! "$here/klog-check.sh" "$log"; then
 	echo "vm-run.sh: FAIL: VM kernel log not clean (see VMO-DMESG section of $log)" >&2
+	fail=1
+fi
+if grep -q 'VMO-INIT: ERROR: backing disk' "$log"; then
+	echo "vm-run.sh: FAIL: the scratch disk did not show up in the VM; see $log" >&2
 	fail=1
 fi
 

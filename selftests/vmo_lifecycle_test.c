@@ -82,6 +82,22 @@ static bool stop_pager(void)
 	return wait_pager(0);
 }
 
+/* Runs the pager with the arguments the VM started it with. */
+static void exec_pager(void)
+{
+	char *args = strdup(env_or("VMO_PAGER_ARGS", ""));
+	char *argv[64] = { "vmo-pager" };
+	char *tok, *save = NULL;
+	int argc = 1;
+
+	for (tok = strtok_r(args, " ", &save); tok && argc < 63;
+	     tok = strtok_r(NULL, " ", &save))
+		argv[argc++] = tok;
+	argv[argc] = NULL;
+	execv(env_or("VMO_PAGER", "/bin/vmo-pager"), argv);
+	_exit(127);
+}
+
 static bool start_pager(void)
 {
 	pid_t pid;
@@ -99,9 +115,7 @@ static bool start_pager(void)
 			  0644);
 		if (fd >= 0)
 			dup2(fd, 2);
-		execl(env_or("VMO_PAGER", "/bin/vmo-pager"), "vmo-pager",
-		      (char *)NULL);
-		_exit(127);
+		exec_pager();
 	}
 	return wait_pager(1);
 }
