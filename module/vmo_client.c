@@ -167,13 +167,10 @@ static bool vmo_is_userfaultfd(struct file *file)
 
 static int vmo_client_attach_check(const struct vmo_client_attach *req)
 {
-	int i;
-
 	if (req->flags)
 		return -EINVAL;
-	for (i = 0; i < ARRAY_SIZE(req->reserved); i++)
-		if (req->reserved[i])
-			return -EINVAL;
+	if (vmo_nonzero(req->reserved))
+		return -EINVAL;
 	return 0;
 }
 
@@ -278,13 +275,10 @@ put_uffd:
 
 static int vmo_map_notify_check(const struct vmo_map_notify *req)
 {
-	int i;
-
 	if (req->flags)
 		return -EINVAL;
-	for (i = 0; i < ARRAY_SIZE(req->reserved); i++)
-		if (req->reserved[i])
-			return -EINVAL;
+	if (vmo_nonzero(req->reserved))
+		return -EINVAL;
 	if (!req->len || !PAGE_ALIGNED(req->addr) || !PAGE_ALIGNED(req->len))
 		return -EINVAL;
 	if (req->addr + req->len < req->addr)

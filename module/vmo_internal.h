@@ -23,6 +23,7 @@
 #include <linux/mmu_notifier.h>
 #include <linux/mutex.h>
 #include <linux/path.h>
+#include <linux/string.h>
 #include <linux/proc_fs.h>
 #include <linux/types.h>
 #include <linux/wait.h>
@@ -151,6 +152,9 @@ struct vmo_session {
 	wait_queue_head_t wq;
 };
 
+/* Is any byte of a reserved field (an array) non-zero? */
+#define vmo_nonzero(field)	(!!memchr_inv((field), 0, sizeof(field)))
+
 /*
  * A session's role is set once, under vmo_lock, after the state it
  * guards (s->client); ioctls read it without the lock.
@@ -209,7 +213,7 @@ unsigned long vmo_object_mappings(struct vmo_object *obj);
 unsigned long vmo_object_resident(struct vmo_object *obj);
 unsigned long vmo_object_clean(struct vmo_object *obj);
 void vmo_object_free(struct vmo_object *obj);
-bool vmo_is_store_mapping(struct address_space *mapping);
+struct file *vmo_store_range_fdget(u32 fd, u64 first, u64 npages);
 const char *vmo_kind_name(u32 kind);
 
 /* vmo_client.c */

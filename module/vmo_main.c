@@ -65,7 +65,7 @@ static long vmo_ioctl_handshake(struct vmo_session *s, void __user *argp)
 
 	if (copy_from_user(&req, argp, sizeof(req)))
 		return -EFAULT;
-	if (req.flags || req.reserved[0] || req.reserved[1])
+	if (req.flags || vmo_nonzero(req.reserved))
 		return -EINVAL;
 
 	asked = req.api_version;

@@ -85,10 +85,27 @@ struct vmo_object *vmo_object_find(u64 id)
 	return NULL;
 }
 
-/* Is @mapping the page cache of a shmem file, as stores are? */
-bool vmo_is_store_mapping(struct address_space *mapping)
+/*
+ * The pager's store fd @fd, for a request on pages [first, first +
+ * npages): a counted file (fput() it) or an ERR_PTR: EINVAL for a range
+ * out of bounds or an fd that is not a shmem file, as stores are; EBADF
+ * for a bad fd.
+ */
+struct file *vmo_store_range_fdget(u32 fd, u64 first, u64 npages)
 {
-	return mapping->a_ops == vmo_shmem_aops;
+	struct file *store;
+
+	if (!npages || npages > VMO_CLEAN_MAX ||
+	    first > (MAX_LFS_FILESIZE >> PAGE_SHIFT) - npages)
+		return ERR_PTR(-EINVAL);
+	store = fget(fd);
+	if (!store)
+		return ERR_PTR(-EBADF);
+	if (store->f_mapping->a_ops != vmo_shmem_aops) {
+		fput(store);
+		return ERR_PTR(-EINVAL);
+	}
+	return store;
 }
 
 /* Number of VMAs, in all processes, mapping the object's store. */
@@ -291,7 +308,7 @@ static long vmo_obj_sync(struct vmo_object *obj, void __user *argp)
 
 	if (copy_from_user(&sync, argp, sizeof(sync)))
 		return -EFAULT;
-	if (sync.flags || sync.pad || sync.reserved[0] || sync.reserved[1])
+	if (sync.flags || sync.pad || vmo_nonzero(sync.reserved))
 		return -EINVAL;
 	sync.pages = 0;
 	/* Only a shared file object has anything to write back. */
@@ -335,15 +352,12 @@ static const struct file_operations vmo_obj_fops = {
 
 static int vmo_create_check(const struct vmo_create *req)
 {
-	int i;
-
 	if (req->flags & ~VMO_CREATE_FLAGS)
 		return -EINVAL;
 	if (req->pad)
 		return -EINVAL;
-	for (i = 0; i < ARRAY_SIZE(req->reserved); i++)
-		if (req->reserved[i])
-			return -EINVAL;
+	if (vmo_nonzero(req->reserved))
+		return -EINVAL;
 	switch (req->kind) {
 	case VMO_KIND_ANON:
 		if (req->offset || req->src_fd)

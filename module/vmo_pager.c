@@ -205,17 +205,14 @@ static int vmo_pager_announce_all(struct vmo_pager *p)
 
 static int vmo_pager_attach_check(const struct vmo_pager_attach *req)
 {
-	int i;
-
 	if (req->flags & ~(VMO_PAGER_EVENTFD | VMO_PAGER_BACKING))
 		return -EINVAL;
 	if (!(req->flags & VMO_PAGER_EVENTFD) && req->eventfd)
 		return -EINVAL;
 	if (!(req->flags & VMO_PAGER_BACKING) && req->backing_pages)
 		return -EINVAL;
-	for (i = 0; i < ARRAY_SIZE(req->reserved); i++)
-		if (req->reserved[i])
-			return -EINVAL;
+	if (vmo_nonzero(req->reserved))
+		return -EINVAL;
 	return 0;
 }
 
@@ -456,15 +453,14 @@ long vmo_ioctl_pager_lookup(struct vmo_session *s, void __user *argp)
 {
 	struct vmo_lookup req;
 	struct vmo_client *c;
-	int i, ret;
+	int ret;
 
 	if (vmo_session_role(s) != VMO_ROLE_PAGER)
 		return -EBADFD;
 	if (copy_from_user(&req, argp, sizeof(req)))
 		return -EFAULT;
-	for (i = 0; i < ARRAY_SIZE(req.reserved); i++)
-		if (req.reserved[i])
-			return -EINVAL;
+	if (vmo_nonzero(req.reserved))
+		return -EINVAL;
 
 	mutex_lock(&vmo_lock);
 	c = vmo_client_get_by_id(req.client_id);
@@ -641,7 +637,7 @@ long vmo_ioctl_pager_object(struct vmo_session *s, void __user *argp)
 		return -EBADFD;
 	if (copy_from_user(&req, argp, sizeof(req)))
 		return -EFAULT;
-	if (req.flags || req.reserved[0] || req.reserved[1])
+	if (req.flags || vmo_nonzero(req.reserved))
 		return -EINVAL;
 
 	mutex_lock(&vmo_lock);
@@ -736,25 +732,17 @@ long vmo_ioctl_pager_clean(struct vmo_session *s, void __user *argp)
 		return -EBADFD;
 	if (copy_from_user(&req, argp, sizeof(req)))
 		return -EFAULT;
-	if (req.reserved[0] || req.reserved[1])
+	if (vmo_nonzero(req.reserved))
 		return -EINVAL;
 	if (req.flags & ~(VMO_CLEAN_KEEP_DIRTY | VMO_CLEAN_IF_UNCHANGED) ||
 	    req.flags == (VMO_CLEAN_KEEP_DIRTY | VMO_CLEAN_IF_UNCHANGED))
 		return -EINVAL;
-	if (!req.npages || req.npages > VMO_CLEAN_MAX ||
-	    req.first > (MAX_LFS_FILESIZE >> PAGE_SHIFT) - req.npages)
-		return -EINVAL;
-
-	store = fget(req.store_fd);
-	if (!store)
-		return -EBADF;
-	ret = -EINVAL;
-	if (!vmo_is_store_mapping(store->f_mapping))
-		goto put;
+	store = vmo_store_range_fdget(req.store_fd, req.first, req.npages);
+	if (IS_ERR(store))
+		return PTR_ERR(store);
 	ret = vmo_clean_range(store->f_mapping, &req);
 	if (!ret && copy_to_user(argp, &req, sizeof(req)))
 		ret = -EFAULT;
-put:
 	fput(store);
 	return ret;
 }
@@ -789,7 +777,7 @@ long vmo_ioctl_pager_done(struct vmo_session *s, void __user *argp)
 		return -EBADFD;
 	if (copy_from_user(&req, argp, sizeof(req)))
 		return -EFAULT;
-	if (req.pad || req.reserved[0] || req.reserved[1] ||
+	if (req.pad || vmo_nonzero(req.reserved) ||
 	    req.error >= MAX_ERRNO)
 		return -EINVAL;
 

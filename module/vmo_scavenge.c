@@ -170,7 +170,7 @@ long vmo_ioctl_scavenge(struct vmo_session *s, void __user *argp)
 
 	if (copy_from_user(&req, argp, sizeof(req)))
 		return -EFAULT;
-	if (req.flags || req.pad || req.reserved[0] || req.reserved[1])
+	if (req.flags || req.pad || vmo_nonzero(req.reserved))
 		return -EINVAL;
 	if (!capable(CAP_SYS_ADMIN))
 		return -EPERM;
@@ -248,18 +248,11 @@ long vmo_ioctl_pager_evict(struct vmo_session *s, void __user *argp)
 		return -EBADFD;
 	if (copy_from_user(&req, argp, sizeof(req)))
 		return -EFAULT;
-	if (req.flags || req.reserved[0] || req.reserved[1])
+	if (req.flags || vmo_nonzero(req.reserved))
 		return -EINVAL;
-	if (!req.npages || req.npages > VMO_CLEAN_MAX ||
-	    req.first > (MAX_LFS_FILESIZE >> PAGE_SHIFT) - req.npages)
-		return -EINVAL;
-	store = fget(req.store_fd);
-	if (!store)
-		return -EBADF;
-	if (!vmo_is_store_mapping(store->f_mapping)) {
-		ret = -EINVAL;
-		goto put;
-	}
+	store = vmo_store_range_fdget(req.store_fd, req.first, req.npages);
+	if (IS_ERR(store))
+		return PTR_ERR(store);
 
 	ubitmap = u64_to_user_ptr(req.bitmap);
 	req.dropped = 0;
