@@ -21,9 +21,11 @@ LDFLAGS := -static -pthread
 
 LIB_SRC := lib/libvmo.c
 PAGER_SRC := pager/main.c pager/engine.c pager/maptable.c pager/log.c \
-	pager/objects.c pager/uring.c
+	pager/objects.c pager/uring.c pager/backing.c pager/slotmap.c \
+	pager/paging.c pager/headroom.c
 ENGINE_SRC := pager/engine.c pager/maptable.c pager/log.c pager/objects.c \
-	pager/uring.c
+	pager/uring.c pager/backing.c pager/slotmap.c pager/paging.c \
+	pager/headroom.c
 HDRS := include/linux/vmo.h lib/libvmo.h $(wildcard pager/*.h)
 
 VM_TESTS := $(BIN)/vmo_test $(BIN)/vmo_file_test $(BIN)/vmo_shadow_test \
@@ -75,7 +77,7 @@ vm-test: modules user
 # The whole suite: host tests, then every selftest in the test VM.
 # Ends with "N passed, N failed"; exits non-zero on any failure.
 check: deps
-	$(MAKE) all
+	$(MAKE) all bench-build
 	scripts/check.sh all
 
 demo: deps

@@ -212,6 +212,7 @@ struct vmo_object *vmo_object_find(u64 id);
 unsigned long vmo_object_mappings(struct vmo_object *obj);
 unsigned long vmo_object_resident(struct vmo_object *obj);
 unsigned long vmo_object_clean(struct vmo_object *obj);
+bool vmo_folio_looks_clean(struct vmo_object *obj, struct folio *folio);
 void vmo_object_free(struct vmo_object *obj);
 struct file *vmo_store_range_fdget(u32 fd, u64 first, u64 npages);
 const char *vmo_kind_name(u32 kind);

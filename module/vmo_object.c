@@ -128,12 +128,21 @@ unsigned long vmo_object_resident(struct vmo_object *obj)
 }
 
 /*
- * Resident pages nobody wrote since the pager filled (and cleaned)
- * them: re-creatable from the file or the parent.  A write through any
- * mapping dirties the folio again at once (the write fault after
- * VMO_IOC_PAGER_CLEAN write-protected it), so the dirty flag is exact.
- * A racy snapshot, for statistics.
+ * Does @folio of @obj look clean, re-creatable from its source?  A page
+ * the pager filled and cleaned was write-protected, so a write through
+ * any mapping dirties the folio at once and the flag is exact.  But a
+ * demand-zero page is mapped writable by UFFDIO_ZEROPAGE with its dirty
+ * bit in the page table only: while an anonymous object's page is
+ * mapped, take it as written.
  */
+bool vmo_folio_looks_clean(struct vmo_object *obj, struct folio *folio)
+{
+	if (folio_test_dirty(folio))
+		return false;
+	return obj->kind != VMO_KIND_ANON || !folio_mapped(folio);
+}
+
+/* Resident pages that look clean: a racy snapshot, for statistics. */
 unsigned long vmo_object_clean(struct vmo_object *obj)
 {
 	XA_STATE(xas, &obj->mapping->i_pages, 0);
@@ -144,7 +153,7 @@ unsigned long vmo_object_clean(struct vmo_object *obj)
 	xas_for_each(&xas, folio, ULONG_MAX) {
 		if (xas_retry(&xas, folio) || xa_is_value(folio))
 			continue;
-		if (!folio_test_dirty(folio))
+		if (vmo_folio_looks_clean(obj, folio))
 			clean += folio_nr_pages(folio);
 	}
 	rcu_read_unlock();

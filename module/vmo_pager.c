@@ -69,6 +69,20 @@ static const char * const vmo_pstat_names[VMO_PSTAT_NR] = {
 	[VMO_PSTAT_PAGES_WRITTEN]	= "pages_written",
 	[VMO_PSTAT_SYNCS]		= "syncs",
 	[VMO_PSTAT_OBJECTS]		= "objects",
+	[VMO_PSTAT_PAGES_OUT]		= "pages_out",
+	[VMO_PSTAT_PAGES_IN]		= "pages_in",
+	[VMO_PSTAT_PAGES_EVICTED]	= "pages_evicted",
+	[VMO_PSTAT_BACKING_BYTES_WRITTEN] = "backing_bytes_written",
+	[VMO_PSTAT_BACKING_BYTES_READ]	= "backing_bytes_read",
+	[VMO_PSTAT_BACKING_SLOTS_USED]	= "backing_slots_used",
+	[VMO_PSTAT_BACKING_SLOTS_FREE]	= "backing_slots_free",
+	[VMO_PSTAT_BACKING_FULL]	= "backing_full",
+	[VMO_PSTAT_SCAVENGE_REQUESTS]	= "scavenge_requests",
+	[VMO_PSTAT_SCAVENGE_WANTED]	= "scavenge_wanted",
+	[VMO_PSTAT_SCAVENGE_RETURNED]	= "scavenge_returned",
+	[VMO_PSTAT_SCAVENGE_LAST_US]	= "scavenge_last_us",
+	[VMO_PSTAT_BACKGROUND_PAGES]	= "background_pages",
+	[VMO_PSTAT_META_BYTES]		= "meta_bytes",
 };
 
 /* Clients waiting in VMO_OBJ_SYNC, under vmo_lock. */

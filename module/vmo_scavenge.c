@@ -53,11 +53,10 @@ static bool vmo_drop_page(struct address_space *mapping, pgoff_t index)
 }
 
 /* Collects up to @max indices of pages that look clean, from *@next. */
-static unsigned int vmo_find_clean(struct address_space *mapping,
-				   pgoff_t *next, pgoff_t *idx,
-				   unsigned int max)
+static unsigned int vmo_find_clean(struct vmo_object *obj, pgoff_t *next,
+				   pgoff_t *idx, unsigned int max)
 {
-	XA_STATE(xas, &mapping->i_pages, *next);
+	XA_STATE(xas, &obj->mapping->i_pages, *next);
 	struct folio *folio;
 	unsigned int nr = 0;
 
@@ -65,7 +64,8 @@ static unsigned int vmo_find_clean(struct address_space *mapping,
 	xas_for_each(&xas, folio, ULONG_MAX) {
 		if (xas_retry(&xas, folio) || xa_is_value(folio))
 			continue;
-		if (folio_test_dirty(folio) || folio_test_locked(folio))
+		if (!vmo_folio_looks_clean(obj, folio) ||
+		    folio_test_locked(folio))
 			continue;
 		idx[nr++] = xas.xa_index;
 		if (nr == max)
@@ -85,7 +85,7 @@ static unsigned long vmo_drop_clean(struct vmo_object *obj,
 	unsigned int i, nr;
 
 	while (dropped < want && next != ULONG_MAX) {
-		nr = vmo_find_clean(obj->mapping, &next, idx,
+		nr = vmo_find_clean(obj, &next, idx,
 				    min_t(unsigned long, VMO_DROP_BATCH,
 					  want - dropped));
 		for (i = 0; i < nr; i++)

@@ -10,6 +10,10 @@
  * from the store (UFFDIO_CONTINUE).  UNMAP/REMAP events keep the
  * client's map table current.
  *
+ * A page with a record in its object's slot map (paged out: a backing
+ * store slot, or "all zero") comes from there first, whatever the kind
+ * (paging.h); fills from other sources stop before such pages.
+ *
  * A page copied from a file or a parent is a clean copy of its source:
  * the copy is made without waking the faulting thread, the page is
  * marked clean in the store (VMO_IOC_PAGER_CLEAN), and only then is the
@@ -32,13 +36,14 @@
 
 #include "engine.h"
 #include "log.h"
+#include "paging.h"
 
 /* read(2) calls per engine_drain(), so one busy client cannot starve others. */
 #define ENGINE_DRAIN_ROUNDS	16
 
 typedef unsigned long long ull;
 
-_Static_assert(VMO_PSTAT_NR == 22, "name the new counters below");
+_Static_assert(VMO_PSTAT_NR == 36, "name the new counters below");
 
 static const char *const counter_names[VMO_PSTAT_NR] = {
 	[VMO_PSTAT_FAULTS_MISSING]	= "faults_missing",
@@ -63,6 +68,20 @@ static const char *const counter_names[VMO_PSTAT_NR] = {
 	[VMO_PSTAT_PAGES_WRITTEN]	= "pages_written",
 	[VMO_PSTAT_SYNCS]		= "syncs",
 	[VMO_PSTAT_OBJECTS]		= "objects",
+	[VMO_PSTAT_PAGES_OUT]		= "pages_out",
+	[VMO_PSTAT_PAGES_IN]		= "pages_in",
+	[VMO_PSTAT_PAGES_EVICTED]	= "pages_evicted",
+	[VMO_PSTAT_BACKING_BYTES_WRITTEN] = "backing_bytes_written",
+	[VMO_PSTAT_BACKING_BYTES_READ]	= "backing_bytes_read",
+	[VMO_PSTAT_BACKING_SLOTS_USED]	= "backing_slots_used",
+	[VMO_PSTAT_BACKING_SLOTS_FREE]	= "backing_slots_free",
+	[VMO_PSTAT_BACKING_FULL]	= "backing_full",
+	[VMO_PSTAT_SCAVENGE_REQUESTS]	= "scavenge_requests",
+	[VMO_PSTAT_SCAVENGE_WANTED]	= "scavenge_wanted",
+	[VMO_PSTAT_SCAVENGE_RETURNED]	= "scavenge_returned",
+	[VMO_PSTAT_SCAVENGE_LAST_US]	= "scavenge_last_us",
+	[VMO_PSTAT_BACKGROUND_PAGES]	= "background_pages",
+	[VMO_PSTAT_META_BYTES]		= "meta_bytes",
 };
 
 const char *engine_counter_name(unsigned int idx)
@@ -99,9 +118,53 @@ int engine_init(struct engine_ctx *ctx, unsigned int cluster,
 }
 
 void engine_set_objects(struct engine_ctx *ctx, objcache_open_fn open,
-			objcache_clean_fn clean, void *arg)
+			objcache_clean_fn clean, objcache_evict_fn evict,
+			void *arg)
 {
-	objcache_set_ops(&ctx->objs, open, clean, arg);
+	objcache_set_ops(&ctx->objs, open, clean, evict, arg);
+}
+
+void engine_set_backing(struct engine_ctx *ctx, struct backing *bk)
+{
+	objcache_set_backing(&ctx->objs, bk);
+	engine_update_gauges(ctx);
+}
+
+uint64_t engine_scavenge(struct engine_ctx *ctx, uint64_t want)
+{
+	uint64_t got = paging_scavenge(&ctx->objs, want);
+
+	engine_update_gauges(ctx);
+	return got;
+}
+
+void engine_set_fill_gate(struct engine_ctx *ctx, engine_fill_gate_fn gate,
+			  void *arg)
+{
+	ctx->fill_gate = gate;
+	ctx->gate_arg = arg;
+}
+
+void engine_update_gauges(struct engine_ctx *ctx)
+{
+	const struct backing *bk = ctx->objs.bk;
+	uint64_t meta = ctx->objs.acct.bytes;
+
+	if (bk) {
+		meta += backing_meta_bytes(bk);
+		ctx->ctr.c[VMO_PSTAT_BACKING_SLOTS_USED] = bk->used;
+		ctx->ctr.c[VMO_PSTAT_BACKING_SLOTS_FREE] =
+			backing_free_slots(bk);
+	}
+	ctx->ctr.c[VMO_PSTAT_META_BYTES] = meta;
+}
+
+int engine_restore(struct engine_ctx *ctx, uint64_t *pages)
+{
+	int ret = paging_restore(&ctx->objs, pages);
+
+	engine_update_gauges(ctx);
+	return ret;
 }
 
 void engine_destroy(struct engine_ctx *ctx)
@@ -372,14 +435,31 @@ static void ra_update(struct vmo_range *r, uint64_t addr, uint64_t bytes,
 	r->ra_pages = window;
 }
 
-/* Demand-zero fill. */
+/*
+ * Pages from @idx on, at most @pages, that no record claims: a fill
+ * from the object's source must not cover a paged-out page.  At least
+ * 1 (the faulting page has none, or we would not be here).
+ */
+static uint64_t unrecorded(const struct pobj *o, uint64_t idx, uint64_t pages)
+{
+	uint64_t n = o ? paging_record_run(o, idx, pages, false) : pages;
+
+	return n ? n : 1;
+}
+
+/*
+ * Demand-zero fill.  @o: the object if it is open (its records limit
+ * the window and its map tracks the pages), or NULL.
+ */
 static void engine_fill_zero(struct engine_ctx *ctx, struct engine_client *c,
-			     struct vmo_range *r, uint64_t addr)
+			     struct vmo_range *r, struct pobj *o,
+			     uint64_t addr)
 {
 	uint64_t ps = ctx->page_size, window = ra_window(ctx, r, addr), pages;
+	uint64_t idx = page_index(ctx, r, addr);
 	int64_t done;
 
-	pages = fill_pages(ctx, r, addr, window);
+	pages = unrecorded(o, idx, fill_pages(ctx, r, addr, window));
 	done = uffd_zeropage(c->uffd, addr, pages * ps);
 	if (done == -ENOENT && pages > 1) {
 		/*
@@ -392,6 +472,8 @@ static void engine_fill_zero(struct engine_ctx *ctx, struct engine_client *c,
 	if (done > 0) {
 		count(ctx, VMO_PSTAT_PAGES_ZEROED, (uint64_t)done / ps);
 		ra_update(r, addr, (uint64_t)done, window);
+		if (o && (r->flags & VMO_MAP_SHARED))
+			paging_filled(&ctx->objs, o, idx, (uint64_t)done / ps);
 		return;
 	}
 	engine_resolve_failed(ctx, c, "UFFDIO_ZEROPAGE", addr, done, false);
@@ -408,7 +490,7 @@ static void engine_fill_zero(struct engine_ctx *ctx, struct engine_client *c,
 static uint64_t engine_copy_fill(struct engine_ctx *ctx,
 				 struct engine_client *c,
 				 const struct vmo_range *r,
-				 const struct pobj *o, uint64_t addr,
+				 struct pobj *o, uint64_t addr,
 				 uint64_t idx, uint64_t pages)
 {
 	const void *buf = ctx->objs.buf;
@@ -428,20 +510,23 @@ static uint64_t engine_copy_fill(struct engine_ctx *ctx,
 	 * A private mapping got the copy as the process's own anonymous
 	 * page: the store has nothing to clean.
 	 */
-	if (r->flags & VMO_MAP_SHARED)
+	if (r->flags & VMO_MAP_SHARED) {
 		objcache_clean_filled(&ctx->objs, o, idx, n);
+		paging_filled(&ctx->objs, o, idx, n);
+	}
 	engine_wake_range(ctx, c, addr, n * ps);
 	return n;
 }
 
 static void engine_fill_file(struct engine_ctx *ctx, struct engine_client *c,
-			     struct vmo_range *r, const struct pobj *o,
+			     struct vmo_range *r, struct pobj *o,
 			     uint64_t addr)
 {
 	uint64_t idx = page_index(ctx, r, addr);
 	uint64_t window = ra_window(ctx, r, addr), pages, n;
 
 	pages = fill_pages(ctx, r, addr, window);
+	pages = unrecorded(o, idx, pages);
 	pages = objcache_file_pages(&ctx->objs, o, idx, pages);
 	if (objcache_read_file(&ctx->objs, o, idx, pages))
 		return;		/* logged; left waiting, see engine_fill_object */
@@ -458,7 +543,7 @@ static void engine_fill_file(struct engine_ctx *ctx, struct engine_client *c,
  * would freeze them too early.
  */
 static void engine_fill_shadow(struct engine_ctx *ctx, struct engine_client *c,
-			       const struct vmo_range *r, const struct pobj *o,
+			       const struct vmo_range *r, struct pobj *o,
 			       uint64_t addr)
 {
 	uint64_t idx = page_index(ctx, r, addr), n;
@@ -470,6 +555,31 @@ static void engine_fill_shadow(struct engine_ctx *ctx, struct engine_client *c,
 	n = engine_copy_fill(ctx, c, r, o, addr, idx, 1);
 	count(ctx, src == FILL_ZERO ? VMO_PSTAT_PAGES_SHADOW_ZERO :
 	      VMO_PSTAT_PAGES_PARENT, n);
+}
+
+/*
+ * Page-in: the faulting page, and the pages after it (read-ahead
+ * window) that are paged out too, from the backing store; copied in
+ * and marked clean like any fill (they equal their slots now, so they
+ * can go again without a write).
+ */
+static void engine_fill_backing(struct engine_ctx *ctx,
+				struct engine_client *c, struct vmo_range *r,
+				struct pobj *o, uint64_t addr)
+{
+	uint64_t idx = page_index(ctx, r, addr);
+	uint64_t window = ra_window(ctx, r, addr), pages, n;
+
+	pages = fill_pages(ctx, r, addr, window);
+	pages = paging_record_run(o, idx, pages, true);
+	/* Logged; left waiting, see engine_fill_object(). */
+	if (paging_read_in(&ctx->objs, o, idx, pages))
+		return;
+	n = engine_copy_fill(ctx, c, r, o, addr, idx, pages);
+	if (!n)
+		return;
+	count(ctx, VMO_PSTAT_PAGES_IN, n);
+	ra_update(r, addr, n * ctx->page_size, window);
 }
 
 static void engine_kind_not_served(struct engine_ctx *ctx,
@@ -496,6 +606,14 @@ static void engine_fill_object(struct engine_ctx *ctx, struct engine_client *c,
 	struct pobj *o;
 	int ret = objcache_get(&ctx->objs, r->obj_id, &o);
 
+	if (ret && r->kind == VMO_KIND_ANON) {
+		/*
+		 * Not open, so nothing of it was paged out: zero is right
+		 * (the page just cannot be tracked).
+		 */
+		engine_fill_zero(ctx, c, r, NULL, addr);
+		return;
+	}
 	if (ret == -EOPNOTSUPP) {
 		engine_kind_not_served(ctx, c, r, addr);
 		return;
@@ -513,6 +631,10 @@ static void engine_fill_object(struct engine_ctx *ctx, struct engine_client *c,
 			  strerror(-ret));
 		return;
 	}
+	if (sm_rec(slotmap_get(&o->map, page_index(ctx, r, addr)))) {
+		engine_fill_backing(ctx, c, r, o, addr);
+		return;
+	}
 	switch (o->kind) {
 	case VMO_KIND_FILE:
 		engine_fill_file(ctx, c, r, o, addr);
@@ -522,7 +644,7 @@ static void engine_fill_object(struct engine_ctx *ctx, struct engine_client *c,
 		break;
 	default:
 		/* The module's own answer says anonymous. */
-		engine_fill_zero(ctx, c, r, addr);
+		engine_fill_zero(ctx, c, r, o, addr);
 		break;
 	}
 }
@@ -530,9 +652,21 @@ static void engine_fill_object(struct engine_ctx *ctx, struct engine_client *c,
 static void engine_missing(struct engine_ctx *ctx, struct engine_client *c,
 			   struct vmo_range *r, uint64_t addr)
 {
+	/*
+	 * Before anything is decided: giving pages back changes which
+	 * pages are present and which have records, and uses the bounce
+	 * buffer.
+	 */
+	if (ctx->fill_gate)
+		ctx->fill_gate(ctx, fill_pages(ctx, r, addr,
+					       ra_window(ctx, r, addr)));
 	switch (r->kind) {
 	case VMO_KIND_ANON:
-		engine_fill_zero(ctx, c, r, addr);
+		/* Paged out only if tracked, which needs the object open. */
+		if (paging_tracks(&ctx->objs, VMO_KIND_ANON))
+			engine_fill_object(ctx, c, r, addr);
+		else
+			engine_fill_zero(ctx, c, r, NULL, addr);
 		break;
 	case VMO_KIND_FILE:
 	case VMO_KIND_SHADOW:
@@ -544,15 +678,31 @@ static void engine_missing(struct engine_ctx *ctx, struct engine_client *c,
 	}
 }
 
+/*
+ * A MINOR fault says the page is in the store and being used: tell the
+ * victim clock (and learn of pages filled before this pager started).
+ */
+static void engine_touch(struct engine_ctx *ctx, const struct vmo_range *r,
+			 uint64_t addr)
+{
+	struct pobj *o;
+
+	if (!paging_tracks(&ctx->objs, r->kind) ||
+	    objcache_get(&ctx->objs, r->obj_id, &o))
+		return;
+	paging_touched(&ctx->objs, o, page_index(ctx, r, addr));
+}
+
 /* The page is in the store, only the page table entry is missing. */
 static void engine_minor(struct engine_ctx *ctx, struct engine_client *c,
-			 uint64_t addr)
+			 const struct vmo_range *r, uint64_t addr)
 {
 	int64_t done = uffd_continue(c->uffd, addr, ctx->page_size);
 
 	if (done > 0) {
 		count(ctx, VMO_PSTAT_PAGES_CONTINUED,
 		      (uint64_t)done / ctx->page_size);
+		engine_touch(ctx, r, addr);
 		return;
 	}
 	engine_resolve_failed(ctx, c, "UFFDIO_CONTINUE", addr, done, true);
@@ -575,7 +725,7 @@ static void engine_fault(struct engine_ctx *ctx, struct engine_client *c,
 	if (!r)
 		return;
 	if (minor)
-		engine_minor(ctx, c, addr);
+		engine_minor(ctx, c, r, addr);
 	else
 		engine_missing(ctx, c, r, addr);
 }
@@ -664,6 +814,15 @@ int engine_sync(struct engine_ctx *ctx, uint64_t obj_id, uint64_t *pages)
 void engine_object_gone(struct engine_ctx *ctx, uint64_t obj_id)
 {
 	objcache_forget(&ctx->objs, obj_id);
+}
+
+size_t engine_objects_exist(struct engine_ctx *ctx, const uint64_t *ids,
+			    size_t n)
+{
+	size_t gone = objcache_forget_unlisted(&ctx->objs, ids, n);
+
+	engine_update_gauges(ctx);
+	return gone;
 }
 
 int engine_drain(struct engine_ctx *ctx, struct engine_client *c)

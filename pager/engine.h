@@ -43,6 +43,14 @@ struct engine_client {
 struct engine_ctx;
 
 /*
+ * Called before a fill that may allocate up to @pages pages in a store
+ * (MISSING fault).  The daemon gives pages back here when memory is
+ * short: the fill's own allocation must never need reclaim, which would
+ * wait for this very thread.  May run engine_scavenge().
+ */
+typedef void (*engine_fill_gate_fn)(struct engine_ctx *ctx, uint64_t pages);
+
+/*
  * Where the engine asks what is mapped at @addr of client @c when its
  * table has nothing.  Fills @out and returns 0, or returns -ENOENT (no
  * object mapped there), -ESRCH (client or address space gone) or
@@ -59,6 +67,8 @@ struct engine_ctx {
 	engine_lookup_fn lookup;	/* NULL: the table is all there is */
 	void *lookup_arg;		/* for the callback */
 	struct objcache objs;	/* objects opened for file and shadow fills */
+	engine_fill_gate_fn fill_gate;	/* NULL: fills are not gated */
+	void *gate_arg;		/* for the callback */
 };
 
 /* Returns 0 or -ENOMEM. */
@@ -67,10 +77,41 @@ int engine_init(struct engine_ctx *ctx, unsigned int cluster,
 
 /*
  * Where file and shadow objects come from.  Without these (the default)
- * only anonymous objects are served.
+ * only anonymous objects are served.  Without @evict nothing is ever
+ * given back (no pages are tracked).
  */
 void engine_set_objects(struct engine_ctx *ctx, objcache_open_fn open,
-			objcache_clean_fn clean, void *arg);
+			objcache_clean_fn clean, objcache_evict_fn evict,
+			void *arg);
+
+/*
+ * Page dirty pages out to @bk, which must outlive the engine (NULL, the
+ * default: none; then only clean pages are given back, and shared file
+ * objects' dirty ones after writing them to their files).  Set it
+ * before serving: anonymous objects are tracked only with a store.
+ */
+void engine_set_backing(struct engine_ctx *ctx, struct backing *bk);
+
+/*
+ * Give back up to @want pages (a scavenge request, or headroom):
+ * victims by CLOCK, dirty ones written first (paging.h).  Returns the
+ * pages dropped from the stores.
+ */
+uint64_t engine_scavenge(struct engine_ctx *ctx, uint64_t want);
+
+/* Gate every fill through @gate (NULL: none). */
+void engine_set_fill_gate(struct engine_ctx *ctx, engine_fill_gate_fn gate,
+			  void *arg);
+
+/* Refresh the gauges: BACKING_SLOTS_USED/FREE, META_BYTES. */
+void engine_update_gauges(struct engine_ctx *ctx);
+
+/*
+ * Before exiting: every paged-out page back into its object's store,
+ * so that no later pager loses it (paging_restore()).  *@pages: pages
+ * put back.  Returns 0 or -errno (logged).
+ */
+int engine_restore(struct engine_ctx *ctx, uint64_t *pages);
 
 /* Close every object the engine opened and free its buffers. */
 void engine_destroy(struct engine_ctx *ctx);
@@ -85,6 +126,13 @@ int engine_sync(struct engine_ctx *ctx, uint64_t obj_id, uint64_t *pages);
 
 /* Object @obj_id was freed (VMO_EV_OBJ_GONE): close its fds, if open. */
 void engine_object_gone(struct engine_ctx *ctx, uint64_t obj_id);
+
+/*
+ * Only the objects @ids (@n, ascending) exist: forget the others (their
+ * VMO_EV_OBJ_GONE was lost), freeing their slots.  Returns how many.
+ */
+size_t engine_objects_exist(struct engine_ctx *ctx, const uint64_t *ids,
+			    size_t n);
 
 /* Take over @uffd (already O_NONBLOCK) for client @id. */
 void engine_client_init(struct engine_client *c, const struct engine_ctx *ctx,

@@ -6,9 +6,16 @@
  * userfaultfd through the session's event queue and serves every fault
  * on every object mapping.  One thread, one epoll loop: the session fd
  * (module events), a signalfd (SIGTERM/SIGINT: exit, SIGUSR1: print the
- * counters) and one fd per client.  File and shadow objects are opened
- * (VMO_IOC_PAGER_OBJECT) when a fault or a write-back first needs them
- * and closed when the module reports them gone.
+ * counters), one fd per client, the eventfd on which the module asks
+ * for pages back (scavenge requests) and a timerfd for the headroom
+ * check (headroom.h).  Objects are opened (VMO_IOC_PAGER_OBJECT) when a
+ * fault or a write-back first needs them and closed when the module
+ * reports them gone.
+ *
+ * Giving pages back (engine_scavenge(), paging.h) runs between fault
+ * batches, at most SCAVENGE_CHUNK pages at a time: a big request is
+ * spread over several loop iterations so that faults keep being served
+ * meanwhile.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -19,14 +26,19 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <time.h>
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
+#include <sys/timerfd.h>
 
 #include <linux/vmo.h>
 
+#include "backing.h"
 #include "engine.h"
+#include "headroom.h"
 #include "log.h"
 
 #define container_of(ptr, type, member) \
@@ -39,10 +51,17 @@
 
 #define MAX_EPOLL_EVENTS	64
 
+/* Most pages given back for scavenge requests per loop iteration. */
+#define SCAVENGE_CHUNK		1024
+
+#define VMO_STATS_PATH		"/proc/vmo/stats"
+#define VMO_OBJECTS_PATH	"/proc/vmo/objects"
+
 typedef unsigned long long ull;
 
 /* What an epoll event points at. */
-enum source_type { SRC_SESSION, SRC_SIGNAL, SRC_CLIENT };
+enum source_type { SRC_SESSION, SRC_SIGNAL, SRC_CLIENT, SRC_SCAVENGE,
+		   SRC_TIMER };
 
 struct source {
 	enum source_type type;
@@ -68,10 +87,25 @@ struct pager {
 	bool attached;			/* we are the module's pager */
 	bool quit;
 	uint64_t wake_start;
+	/* Paging */
+	int efd;			/* scavenge requests (eventfd) */
+	int tfd;			/* headroom timer, -1: none */
+	const char *backing_path;	/* --backing, or NULL */
+	uint64_t backing_size;		/* --backing-size, 0: all */
+	struct backing bk;		/* fd -1: no backing store */
+	bool background;		/* headroom on */
+	uint64_t low_mib, high_mib;	/* --low/--high-watermark */
+	struct headroom hr;
+	uint64_t scav_pending;		/* pages asked, not given back */
+	struct timespec scav_start;	/* when the oldest was asked */
+	bool stats_read_failed;		/* module stats unreadable: logged */
+	long long events_dropped;	/* module's at last look, or -1 */
 };
 
 static struct source session_src = { .type = SRC_SESSION };
 static struct source signal_src = { .type = SRC_SIGNAL };
+static struct source scavenge_src = { .type = SRC_SCAVENGE };
+static struct source timer_src = { .type = SRC_TIMER };
 
 static void usage(FILE *f)
 {
@@ -81,12 +115,82 @@ static void usage(FILE *f)
 		"\n"
 		"  -d, --device PATH  the vmo device (default /dev/vmo)\n"
 		"  -c, --cluster N    most pages per zero or file fill, 1..%u (default %u)\n"
+		"  -b, --backing PATH backing store for paging out dirty pages: a file\n"
+		"                     (created if missing) or a block device (default:\n"
+		"                     none; then only clean pages are given back, and\n"
+		"                     shared file objects' dirty pages after writing them\n"
+		"                     to their files)\n"
+		"      --backing-size BYTES  use this much of it (suffix K, M, G, T;\n"
+		"                     default: the file's or device's size; a new file\n"
+		"                     gets %llu MiB)\n"
+		"      --low-watermark MiB   page out when MemAvailable drops below this\n"
+		"                     (default %u%% of MemTotal, at least %u MiB; 0: never)\n"
+		"      --high-watermark MiB  ... until it is back above this (default %u%%,\n"
+		"                     at least %u MiB)\n"
+		"      --no-background  no headroom: give pages back only when asked\n"
 		"  -v, --verbose      more messages (repeat for debug)\n"
 		"  -q, --quiet        errors only\n"
 		"  -h, --help         this text\n"
 		"\n"
-		"SIGUSR1 prints the counters on stderr; SIGTERM or SIGINT stop the pager.\n",
-		ENGINE_CLUSTER_MAX, ENGINE_CLUSTER_DEFAULT);
+		"SIGUSR1 prints the counters on stderr; SIGTERM or SIGINT stop the pager\n"
+		"(after putting paged-out pages back into their objects).\n",
+		ENGINE_CLUSTER_MAX, ENGINE_CLUSTER_DEFAULT,
+		BACKING_DEFAULT_SIZE >> 20, HEADROOM_LOW_PCT,
+		HEADROOM_LOW_MIN_MIB, HEADROOM_HIGH_PCT, HEADROOM_HIGH_MIN_MIB);
+}
+
+/* Long options without a short one. */
+enum {
+	OPT_BACKING_SIZE = 256,
+	OPT_LOW_WATERMARK,
+	OPT_HIGH_WATERMARK,
+	OPT_NO_BACKGROUND,
+};
+
+/* A watermark in MiB.  Returns 0, or 2 after saying why. */
+static int parse_mib(const char *opt, const char *arg, uint64_t *out)
+{
+	unsigned long long v;
+	char *end;
+
+	errno = 0;
+	v = strtoull(arg, &end, 0);
+	if (errno || end == arg || *end || *arg == '-' || v > (1ULL << 40)) {
+		log_err("--%s: '%s' is not a number of MiB", opt, arg);
+		return 2;
+	}
+	*out = v;
+	return 0;
+}
+
+/* Options of the paging side.  Returns 0, or 2 after saying why. */
+static int parse_paging_opt(int opt, struct pager *p)
+{
+	switch (opt) {
+	case 'b':
+		if (!*optarg) {
+			log_err("--backing: empty path");
+			return 2;
+		}
+		p->backing_path = optarg;
+		return 0;
+	case OPT_BACKING_SIZE:
+		if (backing_parse_size(optarg, &p->backing_size) ||
+		    !p->backing_size) {
+			log_err("--backing-size: '%s' is not a size in bytes (suffix K, M, G, T allowed)",
+				optarg);
+			return 2;
+		}
+		return 0;
+	case OPT_LOW_WATERMARK:
+		return parse_mib("low-watermark", optarg, &p->low_mib);
+	case OPT_HIGH_WATERMARK:
+		return parse_mib("high-watermark", optarg, &p->high_mib);
+	case OPT_NO_BACKGROUND:
+		p->background = false;
+		return 0;
+	}
+	return 2;
 }
 
 /* Returns 0, or 2 (usage error) after saying why. */
@@ -96,6 +200,11 @@ static int parse_args(int argc, char **argv, struct pager *p,
 	static const struct option opts[] = {
 		{ "device",  required_argument, NULL, 'd' },
 		{ "cluster", required_argument, NULL, 'c' },
+		{ "backing", required_argument, NULL, 'b' },
+		{ "backing-size", required_argument, NULL, OPT_BACKING_SIZE },
+		{ "low-watermark", required_argument, NULL, OPT_LOW_WATERMARK },
+		{ "high-watermark", required_argument, NULL, OPT_HIGH_WATERMARK },
+		{ "no-background", no_argument, NULL, OPT_NO_BACKGROUND },
 		{ "verbose", no_argument,       NULL, 'v' },
 		{ "quiet",   no_argument,       NULL, 'q' },
 		{ "help",    no_argument,       NULL, 'h' },
@@ -105,8 +214,16 @@ static int parse_args(int argc, char **argv, struct pager *p,
 	char *end;
 	int opt;
 
-	while ((opt = getopt_long(argc, argv, "d:c:vqh", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "d:c:b:vqh", opts, NULL)) != -1) {
 		switch (opt) {
+		case 'b':
+		case OPT_BACKING_SIZE:
+		case OPT_LOW_WATERMARK:
+		case OPT_HIGH_WATERMARK:
+		case OPT_NO_BACKGROUND:
+			if (parse_paging_opt(opt, p))
+				return 2;
+			break;
 		case 'd':
 			if (!*optarg) {
 				log_err("--device: empty path");
@@ -142,6 +259,16 @@ static int parse_args(int argc, char **argv, struct pager *p,
 	}
 	if (optind < argc) {
 		log_err("unexpected argument '%s'", argv[optind]);
+		return 2;
+	}
+	if (p->backing_size && !p->backing_path) {
+		log_err("--backing-size without --backing");
+		return 2;
+	}
+	if (p->low_mib != HEADROOM_DEFAULT && p->high_mib != HEADROOM_DEFAULT &&
+	    p->low_mib && p->high_mib < p->low_mib) {
+		log_err("--high-watermark (%llu MiB) is below --low-watermark (%llu MiB)",
+			(ull)p->high_mib, (ull)p->low_mib);
 		return 2;
 	}
 	return 0;
@@ -251,6 +378,32 @@ static int pager_clean(void *arg, const struct pobj *o, uint64_t first,
 		return ret;
 	}
 	*dirty = cl.dirty;
+	return 0;
+}
+
+/* objcache_evict_fn: VMO_IOC_PAGER_EVICT. */
+static int pager_evict(void *arg, const struct pobj *o, uint64_t first,
+		       uint64_t npages, uint64_t *bitmap, uint64_t *dropped)
+{
+	struct pager *p = arg;
+	struct vmo_pager_evict ev;
+	int ret;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.store_fd = (uint32_t)o->store_fd;
+	ev.first = first;
+	ev.npages = npages;
+	ev.bitmap = (uint64_t)(uintptr_t)bitmap;
+	do {
+		ret = ioctl(p->session, VMO_IOC_PAGER_EVICT, &ev);
+	} while (ret < 0 && errno == EINTR);
+	if (ret < 0) {
+		ret = -errno;
+		log_err("VMO_IOC_PAGER_EVICT(object %llu, pages %llu+%llu): %s",
+			(ull)o->id, (ull)first, (ull)npages, strerror(-ret));
+		return ret;
+	}
+	*dropped = ev.dropped;
 	return 0;
 }
 
@@ -601,6 +754,248 @@ static void client_ready(struct pager *p, struct client *c, uint32_t events)
 		drop_client(p, c, "userfaultfd unreadable, dropped");
 }
 
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The ids listed in /proc/vmo/objects, ascending.  NULL on failure. */
+static uint64_t *live_objects(size_t *n)
+{
+	unsigned long long id;
+	uint64_t *ids = NULL, *more;
+	size_t cap = 0;
+	char line[512];
+	FILE *f = fopen(VMO_OBJECTS_PATH, "re");
+
+	*n = 0;
+	if (!f) {
+		log_err("%s: %s", VMO_OBJECTS_PATH, strerror(errno));
+		return NULL;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%llu", &id) != 1)
+			continue;	/* the header */
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 256;
+			more = realloc(ids, cap * sizeof(*ids));
+			if (!more) {
+				log_err("%s: out of memory", VMO_OBJECTS_PATH);
+				free(ids);
+				fclose(f);
+				return NULL;
+			}
+			ids = more;
+		}
+		ids[(*n)++] = id;
+	}
+	fclose(f);
+	if (!ids)
+		ids = malloc(sizeof(*ids));	/* none listed: empty set */
+	if (ids)
+		qsort(ids, *n, sizeof(*ids), cmp_u64);
+	return ids;
+}
+
+/*
+ * The module dropped events (its queue was full).  OBJ_GONE is one of
+ * those it may drop: forget the objects it no longer lists, or their
+ * slots would never come back.  Ids are never reused and an object we
+ * opened existed before this look, so one missing from the list is
+ * gone for good.
+ */
+static void sweep_gone(struct pager *p)
+{
+	uint64_t *ids;
+	size_t n, gone;
+
+	ids = live_objects(&n);
+	if (!ids)
+		return;
+	gone = engine_objects_exist(&p->eng, ids, n);
+	free(ids);
+	if (gone)
+		log_info("forgot %zu objects the module no longer has (their gone events were dropped)",
+			 gone);
+}
+
+/*
+ * From /proc/vmo/stats: reserved_pages (the backing store slots
+ * promised to reserved objects; on failure the last value stays) and
+ * events_dropped (if it grew, object-gone events may have been lost).
+ */
+static void read_module_stats(struct pager *p)
+{
+	unsigned long long val, reserved = 0, dropped = 0;
+	char line[256], key[128];
+	int found = 0;
+	FILE *f;
+
+	f = fopen(VMO_STATS_PATH, "re");
+	if (f) {
+		while (found < 2 && fgets(line, sizeof(line), f)) {
+			if (sscanf(line, "%127s %llu", key, &val) != 2)
+				continue;
+			if (!strcmp(key, "reserved_pages")) {
+				reserved = val;
+				found++;
+			} else if (!strcmp(key, "events_dropped")) {
+				dropped = val;
+				found++;
+			}
+		}
+		fclose(f);
+	}
+	if (found < 2) {
+		if (!p->stats_read_failed)
+			log_warn("%s: no reserved_pages or events_dropped (%s); keeping %llu slots for reserved objects (logged once)",
+				 VMO_STATS_PATH, f ? "no such line" :
+				 strerror(errno), (ull)p->bk.reserved_pages);
+		p->stats_read_failed = true;
+		return;
+	}
+	backing_set_reserved(&p->bk, reserved);
+	if (p->events_dropped >= 0 && (long long)dropped > p->events_dropped)
+		sweep_gone(p);
+	p->events_dropped = (long long)dropped;
+}
+
+static uint64_t elapsed_us(const struct timespec *since)
+{
+	struct timespec now;
+	int64_t us;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	us = (int64_t)(now.tv_sec - since->tv_sec) * 1000000 +
+	     (now.tv_nsec - since->tv_nsec) / 1000;
+	return us > 0 ? (uint64_t)us : 0;
+}
+
+/* The module asks for pages: they add up until done. */
+static void scavenge_request(struct pager *p)
+{
+	uint64_t want;
+	ssize_t n;
+
+	n = read(p->efd, &want, sizeof(want));
+	if (n < 0) {
+		if (errno != EAGAIN && errno != EINTR)
+			log_err("read(scavenge eventfd): %s", strerror(errno));
+		return;
+	}
+	if (n != sizeof(want))
+		return;
+	if (!p->scav_pending)
+		clock_gettime(CLOCK_MONOTONIC, &p->scav_start);
+	p->scav_pending += want;
+	p->eng.ctr.c[VMO_PSTAT_SCAVENGE_REQUESTS]++;
+	p->eng.ctr.c[VMO_PSTAT_SCAVENGE_WANTED] += want;
+	log_debug("scavenge request: %llu pages (%llu pending)", (ull)want,
+		  (ull)p->scav_pending);
+}
+
+/*
+ * One chunk of the pending requests.  A chunk that comes back short
+ * means nothing more can go now (all clean pages gone, dirty ones with
+ * nowhere to go): the rest of the request is dropped, the module asks
+ * again if it still needs memory.
+ */
+static void scavenge_work(struct pager *p)
+{
+	uint64_t chunk = p->scav_pending, got;
+
+	if (!chunk)
+		return;
+	if (chunk > SCAVENGE_CHUNK)
+		chunk = SCAVENGE_CHUNK;
+	read_module_stats(p);
+	got = engine_scavenge(&p->eng, chunk);
+	p->eng.ctr.c[VMO_PSTAT_SCAVENGE_RETURNED] += got;
+	p->scav_pending = got < chunk ? 0 : p->scav_pending - got;
+	if (p->scav_pending)
+		return;
+	p->eng.ctr.c[VMO_PSTAT_SCAVENGE_LAST_US] = elapsed_us(&p->scav_start);
+	log_debug("scavenge done in %llu us",
+		  (ull)p->eng.ctr.c[VMO_PSTAT_SCAVENGE_LAST_US]);
+}
+
+/*
+ * Below the low watermark: give one batch back.  Returns the pages
+ * given back, 0 if nothing was needed or nothing could go, -1 if
+ * MemAvailable cannot be read (headroom is off then).
+ */
+static int64_t headroom_batch(struct pager *p, uint64_t *avail)
+{
+	int64_t a = headroom_available(&p->hr);
+	uint64_t want, got;
+
+	if (a < 0)
+		return -1;
+	*avail = (uint64_t)a;
+	want = headroom_want(&p->hr, *avail);
+	if (!want)
+		return 0;
+	read_module_stats(p);
+	got = engine_scavenge(&p->eng, want);
+	p->eng.ctr.c[VMO_PSTAT_BACKGROUND_PAGES] += got;
+	log_debug("headroom: %llu pages available, gave back %llu of %llu",
+		  (ull)*avail, (ull)got, (ull)want);
+	return (int64_t)got;
+}
+
+/*
+ * engine_fill_gate_fn: a fill of up to @pages pages is about to
+ * allocate them.  Within the credit it just goes; else look at memory
+ * and, below the low watermark, page out first (headroom.h).
+ */
+static void headroom_gate(struct engine_ctx *ctx, uint64_t pages)
+{
+	struct pager *p = ctx->gate_arg;
+	uint64_t avail = 0;
+	int64_t got = 0;
+	unsigned int round;
+
+	if (!p->hr.low)
+		return;
+	if (p->hr.credit >= pages) {
+		p->hr.credit -= pages;
+		return;
+	}
+	for (round = 0; round < HEADROOM_ROUNDS; round++) {
+		got = headroom_batch(p, &avail);
+		if (got <= 0)
+			break;
+	}
+	if (got < 0)
+		return;
+	p->hr.credit = headroom_credit(&p->hr, avail);
+	if (!got && avail < p->hr.low) {
+		/* Nothing could go: do not scan at every fault. */
+		log_debug("headroom: %llu pages available and nothing to give back; not gating until the next tick",
+			  (ull)avail);
+		p->hr.credit = UINT64_MAX;
+	}
+	p->hr.credit = p->hr.credit > pages ? p->hr.credit - pages : 0;
+}
+
+/* Every HEADROOM_TICK_MS: one batch if memory is low; fresh credit. */
+static void timer_tick(struct pager *p)
+{
+	uint64_t ticks, avail = 0;
+
+	if (read(p->tfd, &ticks, sizeof(ticks)) < 0) {
+		if (errno != EAGAIN && errno != EINTR)
+			log_err("read(timerfd): %s", strerror(errno));
+		return;
+	}
+	if (!p->hr.low || headroom_batch(p, &avail) < 0)
+		return;
+	/* Measured before the batch: the next fill looks again if low. */
+	p->hr.credit = headroom_credit(&p->hr, avail);
+}
+
 static int run(struct pager *p)
 {
 	struct epoll_event evs[MAX_EPOLL_EVENTS];
@@ -608,7 +1003,9 @@ static int run(struct pager *p)
 	int n, i;
 
 	while (!p->quit) {
-		n = epoll_wait(p->epfd, evs, MAX_EPOLL_EVENTS, -1);
+		/* Pending scavenge work: look for faults, do not wait. */
+		n = epoll_wait(p->epfd, evs, MAX_EPOLL_EVENTS,
+			       p->scav_pending ? 0 : -1);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -641,9 +1038,17 @@ static int run(struct pager *p)
 				client_ready(p, container_of(src, struct client, src),
 					     evs[i].events);
 				break;
+			case SRC_SCAVENGE:
+				scavenge_request(p);
+				break;
+			case SRC_TIMER:
+				timer_tick(p);
+				break;
 			}
 		}
 		free_graveyard(p);
+		scavenge_work(p);
+		engine_update_gauges(&p->eng);
 		report_stats_if_changed(p);
 	}
 	return 0;
@@ -676,6 +1081,12 @@ static int open_session(struct pager *p)
 		return -1;
 	}
 	memset(&pa, 0, sizeof(pa));
+	pa.flags = VMO_PAGER_EVENTFD;
+	pa.eventfd = (uint32_t)p->efd;
+	if (p->bk.fd >= 0) {
+		pa.flags |= VMO_PAGER_BACKING;
+		pa.backing_pages = p->bk.nslots;
+	}
 	if (ioctl(p->session, VMO_IOC_PAGER_ATTACH, &pa) < 0) {
 		if (errno == EBUSY)
 			log_err("VMO_IOC_PAGER_ATTACH: another pager is attached");
@@ -686,8 +1097,8 @@ static int open_session(struct pager *p)
 		return -1;
 	}
 	p->attached = true;
-	log_info("attached to %s (module API version %u)", p->device,
-		 hs.api_version);
+	log_info("attached to %s (module API version %u)%s", p->device,
+		 hs.api_version, p->bk.fd >= 0 ? ", with a backing store" : "");
 	return 0;
 }
 
@@ -792,9 +1203,79 @@ static void raise_fd_limit(void)
 			 (ull)rl.rlim_max, strerror(errno));
 }
 
+/*
+ * The pager is what frees memory: the OOM killer must pick anyone but
+ * us (we are root).  Not fatal: a kernel without the knob still works.
+ */
+static void protect_from_oom(void)
+{
+	static const char val[] = "-1000";
+	int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+
+	if (fd < 0 || write(fd, val, sizeof(val) - 1) != sizeof(val) - 1)
+		log_warn("/proc/self/oom_score_adj: %s: the OOM killer may pick the pager",
+			 strerror(errno));
+	if (fd >= 0)
+		close(fd);
+}
+
+/* The headroom timer, if headroom is on. */
+static int setup_timer(struct pager *p)
+{
+	struct itimerspec its = {
+		.it_interval = { 0, HEADROOM_TICK_MS * 1000000L },
+		.it_value = { 0, HEADROOM_TICK_MS * 1000000L },
+	};
+
+	if (!p->hr.low)
+		return 0;
+	p->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (p->tfd < 0) {
+		log_err("timerfd_create: %s", strerror(errno));
+		return -1;
+	}
+	if (timerfd_settime(p->tfd, 0, &its, NULL) < 0) {
+		log_err("timerfd_settime: %s", strerror(errno));
+		return -1;
+	}
+	return epoll_add(p, p->tfd, &timer_src, "timerfd");
+}
+
+/* Backing store and headroom, before attaching (it announces the store). */
+static int setup_paging(struct pager *p)
+{
+	int ret;
+
+	if (p->backing_path) {
+		if (backing_open(&p->bk, p->backing_path, p->backing_size,
+				 p->eng.page_size))
+			return -1;
+		engine_set_backing(&p->eng, &p->bk);
+	}
+	if (p->background) {
+		ret = headroom_init(&p->hr, p->low_mib, p->high_mib,
+				    p->eng.page_size);
+		if (ret == -EINVAL)
+			return -1;	/* the watermarks given make no sense */
+		if (ret)
+			log_warn("no headroom: pages go back only when the module asks");
+		if (p->hr.low)
+			log_info("headroom: page out below %llu MiB available, up to %llu MiB",
+				 (ull)(p->hr.low * p->eng.page_size >> 20),
+				 (ull)(p->hr.high * p->eng.page_size >> 20));
+	}
+	p->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (p->efd < 0) {
+		log_err("eventfd: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 static int setup(struct pager *p)
 {
 	raise_fd_limit();
+	protect_from_oom();
 	if (setup_signals(p) < 0)
 		return -1;
 	p->epfd = epoll_create1(EPOLL_CLOEXEC);
@@ -802,16 +1283,38 @@ static int setup(struct pager *p)
 		log_err("epoll_create1: %s", strerror(errno));
 		return -1;
 	}
+	if (setup_paging(p) < 0)
+		return -1;
 	if (open_session(p) < 0)
 		return -1;
 	if (epoll_add(p, p->session, &session_src, p->device) < 0 ||
-	    epoll_add(p, p->sigfd, &signal_src, "signalfd") < 0)
+	    epoll_add(p, p->sigfd, &signal_src, "signalfd") < 0 ||
+	    epoll_add(p, p->efd, &scavenge_src, "scavenge eventfd") < 0)
 		return -1;
-	return 0;
+	return setup_timer(p);
+}
+
+/* Paged-out pages go back into their objects, or a later pager loses them. */
+static void restore_pages(struct pager *p)
+{
+	uint64_t pages = 0;
+	int ret;
+
+	if (p->bk.fd < 0 || !p->bk.used)
+		return;
+	ret = engine_restore(&p->eng, &pages);
+	if (ret)
+		log_err("putting paged-out pages back: %s (%llu pages put back)",
+			strerror(-ret), (ull)pages);
+	else
+		log_info("%llu paged-out pages put back into their objects",
+			 (ull)pages);
 }
 
 static void shutdown_pager(struct pager *p)
 {
+	if (p->attached)
+		restore_pages(p);
 	while (p->clients)
 		drop_client(p, p->clients, "pager exiting");
 	free_graveyard(p);
@@ -828,6 +1331,13 @@ static void shutdown_pager(struct pager *p)
 		close(p->epfd);
 	if (p->sigfd >= 0)
 		close(p->sigfd);
+	if (p->efd >= 0)
+		close(p->efd);
+	if (p->tfd >= 0)
+		close(p->tfd);
+	/* After engine_destroy(): the objects gave their slots back. */
+	backing_close(&p->bk);
+	headroom_exit(&p->hr);
 }
 
 int main(int argc, char **argv)
@@ -837,6 +1347,14 @@ int main(int argc, char **argv)
 		.session = -1,
 		.sigfd = -1,
 		.epfd = -1,
+		.efd = -1,
+		.tfd = -1,
+		.bk = { .fd = -1 },
+		.background = true,
+		.low_mib = HEADROOM_DEFAULT,
+		.high_mib = HEADROOM_DEFAULT,
+		.hr = { .fd = -1 },
+		.events_dropped = -1,
 	};
 	unsigned int cluster = ENGINE_CLUSTER_DEFAULT;
 	int ret;
@@ -850,7 +1368,8 @@ int main(int argc, char **argv)
 		log_err("out of memory");
 		return 1;
 	}
-	engine_set_objects(&p.eng, pager_object, pager_clean, &p);
+	engine_set_objects(&p.eng, pager_object, pager_clean, pager_evict, &p);
+	engine_set_fill_gate(&p.eng, headroom_gate, &p);
 	p.wake_start = wake_start();
 
 	if (setup(&p) < 0) {

@@ -19,6 +19,7 @@
 
 #include "log.h"
 #include "objects.h"
+#include "paging.h"
 
 #define OBJCACHE_BUCKETS	64
 
@@ -39,11 +40,17 @@ int objcache_init(struct objcache *oc, uint64_t page_size,
 	oc->hash = calloc(oc->nbuckets, sizeof(*oc->hash));
 	oc->bitmap = calloc(VMO_CLEAN_MAX / 64, sizeof(*oc->bitmap));
 	oc->ops = calloc(buf_pages, sizeof(*oc->ops));
+	oc->bits_words = (buf_pages + 63) / 64;
+	oc->dirty = calloc(oc->bits_words, sizeof(*oc->dirty));
+	oc->done = calloc(oc->bits_words, sizeof(*oc->done));
+	oc->dropped = calloc(oc->bits_words, sizeof(*oc->dropped));
+	oc->present = calloc(oc->bits_words, sizeof(*oc->present));
 	/* Page aligned: a file opened with O_DIRECT can be read into it. */
 	if (posix_memalign(&buf, page_size, (size_t)buf_pages * page_size))
 		buf = NULL;
 	oc->buf = buf;
-	if (!oc->hash || !oc->bitmap || !oc->ops || !oc->buf) {
+	if (!oc->hash || !oc->bitmap || !oc->ops || !oc->buf || !oc->dirty ||
+	    !oc->done || !oc->dropped || !oc->present) {
 		objcache_destroy(oc);
 		return -ENOMEM;
 	}
@@ -55,11 +62,18 @@ int objcache_init(struct objcache *oc, uint64_t page_size,
 }
 
 void objcache_set_ops(struct objcache *oc, objcache_open_fn open,
-		      objcache_clean_fn clean, void *arg)
+		      objcache_clean_fn clean, objcache_evict_fn evict,
+		      void *arg)
 {
 	oc->open = open;
 	oc->clean = clean;
+	oc->evict = evict;
 	oc->arg = arg;
+}
+
+void objcache_set_backing(struct objcache *oc, struct backing *bk)
+{
+	oc->bk = bk;
 }
 
 static inline void count(struct objcache *oc, enum vmo_pstat idx, uint64_t n)
@@ -76,6 +90,7 @@ static void close_fd(uint64_t id, int fd, const char *what)
 
 static void pobj_free(struct objcache *oc, struct pobj *o)
 {
+	paging_forget(oc, o);
 	close_fd(o->id, o->store_fd, "store");
 	close_fd(o->id, o->src_fd, "file");
 	free(o);
@@ -100,6 +115,11 @@ void objcache_destroy(struct objcache *oc)
 	oc->bitmap = NULL;
 	free(oc->ops);
 	oc->ops = NULL;
+	free(oc->dirty);
+	free(oc->done);
+	free(oc->dropped);
+	free(oc->present);
+	oc->dirty = oc->done = oc->dropped = oc->present = NULL;
 	free(oc->buf);
 	oc->buf = NULL;
 	uring_exit(&oc->io);
@@ -111,7 +131,7 @@ static struct pobj **bucket(const struct objcache *oc, uint64_t id)
 	return &oc->hash[id & (oc->nbuckets - 1)];
 }
 
-static struct pobj *objcache_find(const struct objcache *oc, uint64_t id)
+struct pobj *objcache_find(const struct objcache *oc, uint64_t id)
 {
 	struct pobj *o;
 
@@ -202,6 +222,7 @@ static int objcache_add(struct objcache *oc, uint64_t id,
 		else
 			close_fd(id, (int)info->src_fd, "unused source");
 	}
+	paging_link(oc, o);
 	o->next = *bucket(oc, id);
 	*bucket(oc, id) = o;
 	oc->nr++;
@@ -259,6 +280,36 @@ void objcache_forget(struct objcache *oc, uint64_t id)
 			return;
 		}
 	}
+}
+
+static int cmp_id(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+size_t objcache_forget_unlisted(struct objcache *oc, const uint64_t *ids,
+				size_t n)
+{
+	struct pobj **pp, *o;
+	size_t i, gone = 0;
+
+	for (i = 0; i < oc->nbuckets; i++) {
+		pp = &oc->hash[i];
+		while ((o = *pp)) {
+			if (bsearch(&o->id, ids, n, sizeof(*ids), cmp_id)) {
+				pp = &o->next;
+				continue;
+			}
+			*pp = o->next;
+			log_debug("object %llu: no longer listed, closed",
+				  (ull)o->id);
+			pobj_free(oc, o);
+			gone++;
+		}
+	}
+	return gone;
 }
 
 /* Pages of a file object that hold file data: its store's size. */
@@ -360,20 +411,56 @@ static int read_store_page(struct objcache *oc, const struct pobj *o,
 	return 0;
 }
 
+/* Times one ancestor's page may vanish under a read before we give up. */
+#define VANISH_RETRIES	8
+
+/*
+ * What ancestor @p itself has of page @idx, into the bounce buffer:
+ * its store's page, else its paged-out page (backing store slot or zero
+ * record).  Returns 1 if it had the page, 0 if not, or -errno (logged).
+ *
+ * The module drops clean pages at any moment, so a page found in the
+ * store (SEEK_DATA) may be gone by the time it is read, and a hole
+ * reads as zeroes.  Hence the second SEEK_DATA: still there means it
+ * was there all along (only the pager puts pages into a store, and it
+ * is busy here); gone means it was clean, so it equals its own record
+ * or source: look again, from the records on.
+ */
+static int ancestor_page(struct objcache *oc, const struct pobj *p,
+			 uint64_t idx)
+{
+	unsigned int tries;
+	int ret;
+
+	for (tries = 0; tries < VANISH_RETRIES; tries++) {
+		ret = store_has_page(oc, p, idx);
+		if (ret <= 0)
+			break;
+		ret = read_store_page(oc, p, idx);
+		if (ret)
+			return ret;
+		ret = store_has_page(oc, p, idx);
+		if (ret)
+			return ret;	/* 1: read while there; or -errno */
+		log_debug("object %llu: page %llu dropped while read, looking again",
+			  (ull)p->id, (ull)idx);
+	}
+	if (ret < 0)
+		return ret;
+	return paging_read_record(oc, p, idx, oc->buf);
+}
+
 /*
  * The shadow semantic: a shadow's page is whatever its parent shows at
  * the moment the shadow first touches it (read or write), copied into
  * the shadow's store and frozen there; the parent may change later
  * without the shadow seeing it, and writes to the shadow never reach
  * the parent.  "What the parent shows" is, recursively, its own page if
- * its store has one, else its source's.
+ * it has one (in its store, or paged out), else its source's.
  *
  * A page is read from an ancestor's store with pread-like I/O, not by
  * mapping it: a store page cannot be mapped into another object's VMA
  * (architecture note, Copy-on-write), so the first access copies.
- * Nothing removes pages from a parent's store between the SEEK_DATA and
- * the read today; reclaim of clean pages (issue 4) will have to keep
- * that window in mind (a page punched there reads as zeroes).
  */
 int objcache_read_shadow(struct objcache *oc, const struct pobj *o,
 			 uint64_t idx)
@@ -402,13 +489,11 @@ int objcache_read_shadow(struct objcache *oc, const struct pobj *o,
 			return ret;
 		}
 		p = parent;
-		ret = store_has_page(oc, p, idx);
+		ret = ancestor_page(oc, p, idx);
 		if (ret < 0)
 			return ret;
-		if (ret) {
-			ret = read_store_page(oc, p, idx);
-			return ret ? ret : FILL_PARENT;
-		}
+		if (ret)
+			return FILL_PARENT;
 	}
 	/*
 	 * The root of the chain lacks it too.  A file root gives its file's
@@ -582,6 +667,14 @@ static int wb_range(struct objcache *oc, const struct pobj *o, uint64_t first,
 		err = err ? err : ret;
 	}
 	return err;
+}
+
+int objcache_write_dirty(struct objcache *oc, const struct pobj *o,
+			 uint64_t first, uint64_t n, uint64_t *pages)
+{
+	if (n > VMO_CLEAN_MAX || !oc->clean)
+		return -EINVAL;
+	return wb_range(oc, o, first, n, pages);
 }
 
 /*

@@ -9,7 +9,9 @@
  * VMO_IOC_PAGER_OBJECT and VMO_IOC_PAGER_CLEAN as callbacks, the host
  * tests plug in stubs over memfds and temporary files.
  *
- * Memory is bounded: one fixed struct per open object, nothing per page.
+ * Memory is bounded: one fixed struct per open object, and per page at
+ * most one 32-bit slot map entry (slotmap.h) for pages the pager filled
+ * or paged out.
  */
 #ifndef VMO_PAGER_OBJECTS_H
 #define VMO_PAGER_OBJECTS_H
@@ -19,6 +21,8 @@
 
 #include <linux/vmo.h>
 
+#include "backing.h"
+#include "slotmap.h"
 #include "uring.h"
 
 /* One object the pager holds open. */
@@ -34,6 +38,9 @@ struct pobj {
 	uint32_t kind;		/* VMO_KIND_* */
 	uint32_t flags;		/* VMO_CREATE_* */
 	uint32_t depth;
+	struct slotmap map;	/* per page: resident, paged out */
+	struct pobj *lru_prev;	/* the victim clock's ring of objects */
+	struct pobj *lru_next;
 };
 
 /*
@@ -55,6 +62,16 @@ typedef int (*objcache_clean_fn)(void *arg, const struct pobj *o,
 				 uint32_t flags, uint64_t *bitmap,
 				 uint64_t *dirty);
 
+/*
+ * VMO_IOC_PAGER_EVICT on pages [first, first + npages) of @o's store:
+ * drop the clean ones, set bit i of @bitmap (if not NULL) for each page
+ * first + i dropped and their number in *@dropped.  @npages <=
+ * VMO_CLEAN_MAX.  Returns 0 or -errno.
+ */
+typedef int (*objcache_evict_fn)(void *arg, const struct pobj *o,
+				 uint64_t first, uint64_t npages,
+				 uint64_t *bitmap, uint64_t *dropped);
+
 /* Where the page of a shadow fill came from. */
 enum fill_source {
 	FILL_PARENT,		/* an ancestor's store or the chain's file */
@@ -67,7 +84,9 @@ struct objcache {
 	size_t nr;		/* objects open */
 	objcache_open_fn open;	/* NULL: only anonymous objects served */
 	objcache_clean_fn clean;
-	void *arg;		/* for both callbacks */
+	objcache_evict_fn evict;	/* NULL: nothing is paged out */
+	void *arg;		/* for the callbacks */
+	struct backing *bk;	/* NULL: no paging out of dirty pages */
 	uint64_t *ctr;		/* counters, indexed by enum vmo_pstat */
 	uint64_t page_size;
 	unsigned int page_shift;
@@ -76,6 +95,18 @@ struct objcache {
 	unsigned int buf_pages;
 	uint64_t *bitmap;	/* VMO_CLEAN_MAX bits, for write-back */
 	struct uring_op *ops;	/* buf_pages requests, for write-back */
+	/* Paging (paging.c): bitmaps of buf_pages bits each. */
+	uint64_t *dirty;	/* CLEAN(KEEP_DIRTY) said dirty */
+	uint64_t *done;		/* written out: end the write-back */
+	uint64_t *dropped;	/* EVICT dropped */
+	uint64_t *present;	/* in the store (SEEK_DATA) */
+	struct slotmap_acct acct;	/* every object's slot map */
+	struct pobj *lru;	/* ring of open objects, or NULL */
+	struct pobj *hand;	/* victim clock: object ... */
+	uint64_t hand_idx;	/* ... and page it points at */
+	unsigned int bits_words;	/* words of each paging bitmap */
+	bool warned_track;	/* "cannot track pages" was logged */
+	bool no_slot[2];	/* this scavenge found no slot for [reserved] */
 };
 
 /*
@@ -87,7 +118,11 @@ int objcache_init(struct objcache *oc, uint64_t page_size,
 		  unsigned int buf_pages, uint64_t *ctr);
 
 void objcache_set_ops(struct objcache *oc, objcache_open_fn open,
-		      objcache_clean_fn clean, void *arg);
+		      objcache_clean_fn clean, objcache_evict_fn evict,
+		      void *arg);
+
+/* Page dirty pages out to @bk (NULL: none).  Set before any object opens. */
+void objcache_set_backing(struct objcache *oc, struct backing *bk);
 
 /* Close every object and free everything. */
 void objcache_destroy(struct objcache *oc);
@@ -99,7 +134,21 @@ void objcache_destroy(struct objcache *oc);
  */
 int objcache_get(struct objcache *oc, uint64_t id, struct pobj **out);
 
-/* The object is gone: close its fds, if it was open. */
+/*
+ * Forget every open object whose id is not in @ids (@n ids, ascending):
+ * the module no longer has them (their VMO_EV_OBJ_GONE was dropped).
+ * Returns how many went.
+ */
+size_t objcache_forget_unlisted(struct objcache *oc, const uint64_t *ids,
+				size_t n);
+
+/* Object @id if it is open, else NULL (nothing is opened). */
+struct pobj *objcache_find(const struct objcache *oc, uint64_t id);
+
+/*
+ * The object is gone: close its fds, if it was open, and free its
+ * backing store slots.
+ */
 void objcache_forget(struct objcache *oc, uint64_t id);
 
 /*
@@ -120,9 +169,10 @@ int objcache_read_file(struct objcache *oc, const struct pobj *o,
 
 /*
  * Read page @idx of SHADOW object @o, which its own store lacks, into
- * the bounce buffer: from the nearest ancestor whose store has it, else
- * from the file at the root of the chain, else zeroes.  Returns a
- * FILL_* or -errno (logged).
+ * the bounce buffer: from the nearest ancestor that has it (in its
+ * store, else paged out to the backing store), else from the file at
+ * the root of the chain, else zeroes.  Returns a FILL_* or -errno
+ * (logged).
  */
 int objcache_read_shadow(struct objcache *oc, const struct pobj *o,
 			 uint64_t idx);
@@ -142,5 +192,28 @@ void objcache_clean_filled(struct objcache *oc, const struct pobj *o,
  */
 int objcache_writeback(struct objcache *oc, const struct pobj *o,
 		       uint64_t *pages);
+
+/*
+ * Write the pages of [first, first + n) of a shared FILE object whose
+ * bits are set in oc->bitmap (bit i: page first + i) to its file, each
+ * write ended with CLEAN(VMO_CLEAN_IF_UNCHANGED); no fdatasync.  @n <=
+ * VMO_CLEAN_MAX.  *@pages grows by the pages written.  Returns 0 or the
+ * first error (logged).
+ */
+int objcache_write_dirty(struct objcache *oc, const struct pobj *o,
+			 uint64_t first, uint64_t n, uint64_t *pages);
+
+/* The object's size in pages. */
+static inline uint64_t pobj_pages(const struct objcache *oc,
+				  const struct pobj *o)
+{
+	return o->size >> oc->page_shift;
+}
+
+/* Created with VMO_CREATE_RESERVE: its slots are promised. */
+static inline bool pobj_reserved(const struct pobj *o)
+{
+	return o->flags & VMO_CREATE_RESERVE;
+}
 
 #endif /* VMO_PAGER_OBJECTS_H */

@@ -8,7 +8,8 @@
 #         (scripts/vm-run.sh pressure, VM_PRESSURE_MEM, default 256M; log
 #         build/vm/pressure.log) - skipped, and said so, when there are
 #         none (or VM_TESTS names none)
-#   all   host, then vm
+#   all   host, then vm, then a smoke run of the benchmarks (bench/bench.sh
+#         smoke: they run and produce output; no number is judged)
 #
 # Sums the kselftest "# Totals: pass:N fail:N xfail:N xpass:N skip:N
 # error:N" lines: pass+xfail+xpass count as passed, fail+error as failed,
@@ -232,8 +233,28 @@ run_vms() {
 	fi
 }
 
+# The benchmarks with tiny sizes: they run and produce their tables and
+# JSON.  No number is judged (speed is for `make bench`).
+run_bench_smoke() {
+	local log
+	log=$(dirname "$vmdir")/bench-smoke.log
+	if [ ! -x "$bindir/vmo-bench" ] || [ ! -x "$bindir/host-bench" ]; then
+		note "SKIP  bench-smoke: vmo-bench/host-bench not built"
+		return
+	fi
+	echo "==== bench smoke (log $log)"
+	if "$root/bench/bench.sh" smoke >"$log" 2>&1; then
+		PASSED=$((PASSED + 1))
+		note "PASS  bench-smoke"
+	else
+		FAILED=$((FAILED + 1))
+		note "FAIL  bench-smoke: see $log"
+	fi
+}
+
 [ "$do_host" = 1 ] && run_host
 [ "$do_vm" = 1 ] && run_vms
+[ "$do_host" = 1 ] && [ "$do_vm" = 1 ] && run_bench_smoke
 
 echo
 echo "==== summary"

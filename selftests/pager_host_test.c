@@ -21,6 +21,12 @@
  * for write-back answered from a dirty bitmap the test chooses).  The
  * test puts pages into an object's store with pwrite(), as a client
  * writing through its mapping would.
+ *
+ * Paging: with the stub's emulation on, CLEAN and EVICT behave like the
+ * module's over a dirty bitmap per object that the test keeps (a page
+ * the test writes, or the engine zero-fills, is marked dirty by the
+ * test; EVICT punches clean pages out of the memfd store, so the next
+ * access is a MISSING fault).  The backing store is a temporary file.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -40,10 +46,13 @@
 
 #include "kselftest_harness.h"
 
+#include "backing.h"
 #include "engine.h"
+#include "headroom.h"
 #include "log.h"
 #include "maptable.h"
 #include "objects.h"
+#include "slotmap.h"
 #include "uring.h"
 
 #define NPAGES		64
@@ -330,6 +339,8 @@ static int stub_lookup(struct engine_ctx *ctx, struct engine_client *c,
 #define MAX_TOBJ	8
 #define MAX_MAPS	8
 #define MAX_CLEANS	64
+/* Pages of an object the CLEAN/EVICT emulation covers. */
+#define EPAGES		256
 
 struct tobj {
 	struct vmo_pager_object info;	/* the stub's own fds */
@@ -353,6 +364,11 @@ struct objstub {
 	const uint64_t *dirty;		/* pages CLEAN reports dirty, or NULL */
 	uint64_t dirty_pages;		/* bits in @dirty */
 	uint64_t finished;		/* pages CLEANed IF_UNCHANGED */
+	/* Emulation of the module's dirty state (paging tests). */
+	bool emulate;
+	uint64_t edirty[MAX_TOBJ + 1][EPAGES / 64];
+	uint64_t erewrite[MAX_TOBJ + 1][EPAGES / 64];	/* written meanwhile */
+	unsigned int evicts;
 };
 
 static int dup_fd(uint32_t fd)
@@ -397,6 +413,81 @@ static void set_bit(uint64_t *bitmap, uint64_t i)
 	bitmap[i / 64] |= 1ULL << (i % 64);
 }
 
+static void clear_bit(uint64_t *bitmap, uint64_t i)
+{
+	bitmap[i / 64] &= ~(1ULL << (i % 64));
+}
+
+static bool store_has(int fd, size_t ps, uint64_t idx)
+{
+	off_t off = (off_t)(idx * ps);
+
+	return lseek(fd, off, SEEK_DATA) == off;
+}
+
+/*
+ * CLEAN as the module does it, over the emulated dirty bits: 0 cleans,
+ * KEEP_DIRTY reports (present) dirty pages, IF_UNCHANGED cleans unless
+ * the page was "written again" (erewrite), which it consumes.
+ */
+static int emu_clean(struct objstub *s, const struct pobj *o, uint64_t first,
+		     uint64_t npages, uint32_t flags, uint64_t *bitmap,
+		     uint64_t *dirty)
+{
+	size_t ps = sysconf(_SC_PAGESIZE);
+	uint64_t *d = s->edirty[o->id], *rw = s->erewrite[o->id], i, idx;
+	bool report;
+
+	*dirty = 0;
+	for (i = 0; i < npages; i++) {
+		idx = first + i;
+		if (idx >= EPAGES)
+			continue;
+		report = bit(d, idx);
+		if (flags & VMO_CLEAN_KEEP_DIRTY) {
+			report = report && store_has(o->store_fd, ps, idx);
+		} else if ((flags & VMO_CLEAN_IF_UNCHANGED) && bit(rw, idx)) {
+			clear_bit(rw, idx);
+			report = false;
+		} else {
+			clear_bit(d, idx);
+		}
+		if (!report)
+			continue;
+		if (bitmap)
+			set_bit(bitmap, i);
+		(*dirty)++;
+	}
+	return 0;
+}
+
+/* objcache_evict_fn: drops present pages that are not (emulated) dirty. */
+static int stub_evict(void *arg, const struct pobj *o, uint64_t first,
+		      uint64_t npages, uint64_t *bitmap, uint64_t *dropped)
+{
+	struct objstub *s = arg;
+	size_t ps = sysconf(_SC_PAGESIZE);
+	uint64_t i, idx;
+
+	s->evicts++;
+	*dropped = 0;
+	for (i = 0; i < npages; i++) {
+		idx = first + i;
+		if (idx < EPAGES && bit(s->edirty[o->id], idx))
+			continue;
+		if (!store_has(o->store_fd, ps, idx))
+			continue;
+		if (fallocate(o->store_fd, FALLOC_FL_PUNCH_HOLE |
+			      FALLOC_FL_KEEP_SIZE, (off_t)(idx * ps),
+			      (off_t)ps) < 0)
+			return -errno;
+		if (bitmap)
+			set_bit(bitmap, i);
+		(*dropped)++;
+	}
+	return 0;
+}
+
 /* objcache_clean_fn: records the call, reports pages from @dirty. */
 static int stub_clean(void *arg, const struct pobj *o, uint64_t first,
 		      uint64_t npages, uint32_t flags, uint64_t *bitmap,
@@ -404,6 +495,9 @@ static int stub_clean(void *arg, const struct pobj *o, uint64_t first,
 {
 	struct objstub *s = arg;
 	uint64_t i;
+
+	if (s->emulate)
+		return emu_clean(s, o, first, npages, flags, bitmap, dirty);
 
 	/* The end of a write-back: record it, report nothing. */
 	if (flags & VMO_CLEAN_IF_UNCHANGED) {
@@ -444,6 +538,8 @@ FIXTURE(engine) {
 	bool client_ready;
 	bool ctx_ready;
 	struct objstub objs;
+	struct backing bk;	/* paging tests: a temporary file */
+	bool bk_open;
 	char *maps[MAX_MAPS];	/* object mappings, unmapped at the end */
 	size_t map_len[MAX_MAPS];
 	unsigned int nmaps;
@@ -659,7 +755,8 @@ FIXTURE_SETUP(engine)
 
 	ASSERT_EQ(0, engine_init(&self->ctx, CLUSTER, stub_lookup, &self->stub));
 	self->ctx_ready = true;
-	engine_set_objects(&self->ctx, stub_open, stub_clean, &self->objs);
+	engine_set_objects(&self->ctx, stub_open, stub_clean, stub_evict,
+			   &self->objs);
 	engine_client_init(&self->client, &self->ctx, self->uffd, 7, getpid());
 	self->client_ready = true;
 	r = view_range(self, self->a);
@@ -701,6 +798,8 @@ FIXTURE_TEARDOWN(engine)
 	}
 	if (self->ctx_ready)
 		engine_destroy(&self->ctx);
+	if (self->bk_open)
+		backing_close(&self->bk);
 	if (self->memfd >= 0)
 		close(self->memfd);
 	if (self->stopfd >= 0)
@@ -1392,13 +1491,6 @@ static char *map_object(FIXTURE_DATA(engine) *self, uint64_t id, bool shared)
 	return ret ? NULL : p;
 }
 
-static bool store_has(int fd, size_t ps, uint64_t idx)
-{
-	off_t off = (off_t)(idx * ps);
-
-	return lseek(fd, off, SEEK_DATA) == off;
-}
-
 /* Put page @idx of a store there, filled with @byte (or pattern @seed). */
 static int put_page(int fd, size_t ps, uint64_t idx, int byte, uint32_t seed)
 {
@@ -1904,7 +1996,7 @@ TEST_F(engine, object_unavailable_left_waiting)
 	/* Without object callbacks file objects are not served. */
 	self->objs.open_ret = 0;
 	pthread_mutex_lock(&self->lock);
-	engine_set_objects(&self->ctx, NULL, NULL, NULL);
+	engine_set_objects(&self->ctx, NULL, NULL, NULL, NULL);
 	pthread_mutex_unlock(&self->lock);
 	handle(self, &msg);
 	EXPECT_TRUE(self->client.warned_kind);
@@ -2099,6 +2191,743 @@ TEST_F(engine, writeback_error_reported)
 }
 
 /* ---------------------------------------------------------------- */
+/* Paging: backing store, slot map, page-out and page-in             */
+/* ---------------------------------------------------------------- */
+
+/* A backing store of @slots pages in a new temporary file (unlinked). */
+static int open_backing(struct backing *bk, uint64_t slots)
+{
+	char path[] = "/tmp/pager_host_backing.XXXXXX";
+	size_t ps = sysconf(_SC_PAGESIZE);
+	int fd = mkstemp(path), ret;
+
+	if (fd < 0)
+		return -errno;
+	close(fd);
+	unlink(path);		/* backing_open() creates it anew */
+	ret = backing_open(bk, path, slots * ps, ps);
+	unlink(path);
+	return ret;
+}
+
+TEST(backing_allocator)
+{
+	size_t ps = sysconf(_SC_PAGESIZE);
+	int64_t got[8], slot;
+	struct backing bk;
+	struct stat st;
+	int i, j;
+
+	vlog_level = VLOG_SILENT;
+	ASSERT_EQ(0, open_backing(&bk, 8));
+	TH_LOG("backing file: %s", bk.direct ? "O_DIRECT" : "buffered");
+	ASSERT_EQ(0, fstat(bk.fd, &st));
+	EXPECT_EQ(8 * ps, (size_t)st.st_size);
+	EXPECT_EQ(8, bk.nslots);
+	EXPECT_EQ(8, backing_free_slots(&bk));
+	EXPECT_EQ(8, backing_meta_bytes(&bk));	/* one 64-bit word */
+	for (i = 0; i < 8; i++) {
+		got[i] = backing_alloc(&bk, false);
+		ASSERT_LE(0, got[i]);
+		ASSERT_GT(8, got[i]);
+		for (j = 0; j < i; j++)
+			ASSERT_NE(got[j], got[i]);
+	}
+	/* Full: refused, counted, the episode flagged. */
+	EXPECT_EQ(-ENOSPC, backing_alloc(&bk, false));
+	EXPECT_EQ(-ENOSPC, backing_alloc(&bk, true));
+	EXPECT_EQ(2, bk.refused);
+	EXPECT_TRUE(bk.full);
+	backing_free(&bk, 3, false);
+	EXPECT_EQ(3, backing_alloc(&bk, false));
+	for (i = 0; i < 8; i++)
+		backing_free(&bk, (uint64_t)i, false);
+	EXPECT_EQ(0, bk.used);
+	EXPECT_FALSE(bk.full);
+
+	/* Three slots promised to reserved objects: others stop at 3 free. */
+	backing_set_reserved(&bk, 3);
+	EXPECT_EQ(3, backing_keep_free(&bk));
+	for (i = 0; i < 5; i++)
+		ASSERT_LE(0, backing_alloc(&bk, false));
+	EXPECT_EQ(-ENOSPC, backing_alloc(&bk, false));
+	/* The reserved ones may take them, which keeps fewer free. */
+	slot = backing_alloc(&bk, true);
+	ASSERT_LE(0, slot);
+	EXPECT_EQ(2, backing_keep_free(&bk));
+	EXPECT_EQ(-ENOSPC, backing_alloc(&bk, false));
+	ASSERT_LE(0, backing_alloc(&bk, true));
+	ASSERT_LE(0, backing_alloc(&bk, true));
+	EXPECT_EQ(-ENOSPC, backing_alloc(&bk, true));
+	EXPECT_EQ(3, bk.held_reserved);
+	backing_free(&bk, (uint64_t)slot, true);
+	EXPECT_EQ(1, backing_keep_free(&bk));
+	EXPECT_EQ(-ENOSPC, backing_alloc(&bk, false));
+	backing_close(&bk);
+}
+
+TEST(backing_open_and_sizes)
+{
+	char path[] = "/tmp/pager_host_small.XXXXXX";
+	uint64_t v = 0;
+	struct backing bk;
+	int fd;
+
+	vlog_level = VLOG_SILENT;
+	EXPECT_EQ(0, backing_parse_size("4096", &v));
+	EXPECT_EQ(4096, v);
+	EXPECT_EQ(0, backing_parse_size("2G", &v));
+	EXPECT_EQ(2ULL << 30, v);
+	EXPECT_EQ(0, backing_parse_size("512m", &v));
+	EXPECT_EQ(512ULL << 20, v);
+	EXPECT_EQ(-EINVAL, backing_parse_size("", &v));
+	EXPECT_EQ(-EINVAL, backing_parse_size("-1", &v));
+	EXPECT_EQ(-EINVAL, backing_parse_size("12X", &v));
+	EXPECT_EQ(-EINVAL, backing_parse_size("1GB", &v));
+	EXPECT_EQ(-EINVAL, backing_parse_size("99999999999T", &v));
+	/* Neither a file nor a block device. */
+	EXPECT_GT(0, backing_open(&bk, "/dev/null", 0, 4096));
+	EXPECT_EQ(-1, bk.fd);
+	/* Smaller than a page. */
+	fd = mkstemp(path);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, ftruncate(fd, 100));
+	close(fd);
+	EXPECT_EQ(-EINVAL, backing_open(&bk, path, 0, 4096));
+	/* A size given grows the file. */
+	ASSERT_EQ(0, backing_open(&bk, path, 5 * 4096, 4096));
+	EXPECT_EQ(5, bk.nslots);
+	backing_close(&bk);
+	unlink(path);
+}
+
+static void count_slot(void *arg, uint64_t idx, uint64_t slot)
+{
+	(*(uint64_t *)arg)++;
+}
+
+TEST(slotmap_sparse_bounded)
+{
+	const uint64_t big = 1ULL << 28;	/* 1 TiB of 4 KiB pages */
+	const uint64_t far[] = { 0, 12345, big / 2 + 7, big - 1 };
+	struct slotmap_acct acct = { 0 };
+	struct slotmap sm;
+	uint64_t i, n = 0, top, dense = 100000;
+
+	slotmap_init(&sm, big, &acct);
+	EXPECT_EQ(0, acct.bytes);	/* nothing until the first entry */
+	EXPECT_EQ(0, slotmap_get(&sm, 5));
+	for (i = 0; i < 4; i++)
+		ASSERT_EQ(0, slotmap_set(&sm, far[i], sm_slot_rec(i) | SM_RES));
+	EXPECT_EQ(-EINVAL, slotmap_set(&sm, big, 1));
+	for (i = 0; i < 4; i++)
+		EXPECT_EQ(sm_slot_rec(i) | SM_RES, slotmap_get(&sm, far[i]));
+	EXPECT_EQ(0, slotmap_get(&sm, 1));
+	EXPECT_EQ(0, slotmap_get(&sm, big - 2));
+	/* Four scattered pages: the top (8 KiB) and small pieces. */
+	TH_LOG("4 pages scattered over 1 TiB: %llu bytes",
+	       (unsigned long long)acct.bytes);
+	EXPECT_GT(40000, acct.bytes);
+	EXPECT_EQ(4, acct.tracked);
+	EXPECT_EQ(4, acct.resident);
+	EXPECT_EQ(4, sm.slots);
+	EXPECT_EQ(far[1], slotmap_next(&sm, 1, SM_RES));
+	EXPECT_EQ(far[3], slotmap_next(&sm, far[2] + 1, SM_RES));
+	EXPECT_EQ(SM_NONE, slotmap_next(&sm, far[3] + 1, SM_RES));
+	/* Entries back to 0: leaves and mids go, only the top stays. */
+	for (i = 0; i < 4; i++)
+		ASSERT_EQ(0, slotmap_set(&sm, far[i], 0));
+	top = acct.bytes;
+	EXPECT_EQ(1024 * sizeof(void *), top);
+	EXPECT_EQ(0, acct.tracked);
+
+	/* Dense: about 4 bytes per tracked page, far below 8. */
+	for (i = 0; i < dense; i++)
+		ASSERT_EQ(0, slotmap_set(&sm, i, sm_slot_rec(i)));
+	TH_LOG("%llu dense pages: %.3f bytes per page (plus the %llu-byte top)",
+	       (unsigned long long)dense,
+	       (double)(acct.bytes - top) / dense, (unsigned long long)top);
+	EXPECT_GT(4.1 * dense, (double)(acct.bytes - top));
+	EXPECT_GT(8 * dense, acct.bytes);
+	EXPECT_EQ(dense, acct.records);
+	EXPECT_EQ(10, slotmap_run(&sm, dense - 10, 100, true));
+	EXPECT_EQ(0, slotmap_run(&sm, dense - 10, 100, false));
+	EXPECT_EQ(100, slotmap_run(&sm, dense, 100, false));
+	slotmap_destroy(&sm, count_slot, &n);
+	EXPECT_EQ(dense, n);
+	EXPECT_EQ(0, acct.bytes);
+	EXPECT_EQ(0, acct.tracked);
+	EXPECT_EQ(0, acct.records);
+
+	/* A small object costs little: 16 pages. */
+	slotmap_init(&sm, 16, &acct);
+	for (i = 0; i < 16; i++)
+		ASSERT_EQ(0, slotmap_set(&sm, i, SM_RES));
+	TH_LOG("16-page object, all tracked: %llu bytes",
+	       (unsigned long long)acct.bytes);
+	EXPECT_GE(8 * 16, acct.bytes);
+	slotmap_destroy(&sm, NULL, NULL);
+	EXPECT_EQ(0, acct.bytes);
+}
+
+TEST(headroom_policy)
+{
+	const char *mi = "MemTotal:         262144 kB\n"
+			 "MemFree:           10000 kB\n"
+			 "MemAvailable:      8192 kB\n"
+			 "Buffers:              0 kB\n";
+	uint64_t total = 0, avail = 0;
+	struct headroom h = { .fd = -1 };
+
+	vlog_level = VLOG_SILENT;
+	ASSERT_EQ(0, meminfo_parse(mi, &total, &avail));
+	EXPECT_EQ(262144, total);
+	EXPECT_EQ(8192, avail);
+	EXPECT_EQ(-ENOENT, meminfo_parse("MemTotal: 5 kB\n", &total, &avail));
+
+	/* Defaults: 4% and 8% of 64 Ki pages, but at least 16 and 32 MiB. */
+	ASSERT_EQ(0, headroom_set(&h, total, HEADROOM_DEFAULT,
+				  HEADROOM_DEFAULT, 4096));
+	EXPECT_EQ(4096, h.low);
+	EXPECT_EQ(8192, h.high);
+	ASSERT_EQ(0, headroom_set(&h, 64ULL << 20, HEADROOM_DEFAULT,
+				  HEADROOM_DEFAULT, 4096));
+	EXPECT_EQ((16ULL << 20) * 4 / 100, h.low);	/* 64 GiB */
+	EXPECT_EQ((16ULL << 20) * 8 / 100, h.high);
+	/* A tiny machine: at most a quarter and a half of it. */
+	ASSERT_EQ(0, headroom_set(&h, 32768, HEADROOM_DEFAULT,
+				  HEADROOM_DEFAULT, 4096));
+	EXPECT_EQ(2048, h.low);
+	EXPECT_EQ(4096, h.high);
+	ASSERT_EQ(0, headroom_set(&h, total, HEADROOM_DEFAULT,
+				  HEADROOM_DEFAULT, 4096));
+	EXPECT_EQ(0, headroom_want(&h, h.low));
+	EXPECT_EQ(HEADROOM_BATCH, headroom_want(&h, 0));
+	/* Towards the high watermark, at most a batch at a time. */
+	ASSERT_EQ(0, headroom_set(&h, total, 1, 2, 4096));
+	EXPECT_EQ(256, h.low);
+	EXPECT_EQ(512, h.high);
+	EXPECT_EQ(0, headroom_want(&h, 300));
+	EXPECT_EQ(312, headroom_want(&h, 200));
+	/* Given in MiB; only the low one: the high one keeps the ratio. */
+	ASSERT_EQ(0, headroom_set(&h, total, 10, HEADROOM_DEFAULT, 4096));
+	EXPECT_EQ(2560, h.low);
+	EXPECT_EQ(5120, h.high);
+	EXPECT_EQ(-EINVAL, headroom_set(&h, total, 10, 5, 4096));
+	/* 0 disables. */
+	ASSERT_EQ(0, headroom_set(&h, total, 0, HEADROOM_DEFAULT, 4096));
+	EXPECT_EQ(0, headroom_want(&h, 0));
+}
+
+/* Paging on: a backing store of @slots pages, CLEAN/EVICT emulated. */
+static int paging_on(FIXTURE_DATA(engine) *self, uint64_t slots)
+{
+	int ret = open_backing(&self->bk, slots);
+
+	if (ret)
+		return ret;
+	self->bk_open = true;
+	pthread_mutex_lock(&self->lock);
+	self->objs.emulate = true;
+	engine_set_backing(&self->ctx, &self->bk);
+	pthread_mutex_unlock(&self->lock);
+	return 0;
+}
+
+/* The module would see pages [first, first + n) of @id as written. */
+static void mark_dirty(FIXTURE_DATA(engine) *self, uint64_t id,
+		       uint64_t first, uint64_t n)
+{
+	uint64_t i;
+
+	pthread_mutex_lock(&self->lock);
+	for (i = first; i < first + n; i++)
+		set_bit(self->objs.edirty[id], i);
+	pthread_mutex_unlock(&self->lock);
+}
+
+static uint64_t scavenge(FIXTURE_DATA(engine) *self, uint64_t want)
+{
+	uint64_t got;
+
+	pthread_mutex_lock(&self->lock);
+	got = engine_scavenge(&self->ctx, want);
+	pthread_mutex_unlock(&self->lock);
+	return got;
+}
+
+/* Pages of store @fd (of @n pages) that are present. */
+static uint64_t store_count(int fd, size_t ps, uint64_t n)
+{
+	uint64_t i, c = 0;
+
+	for (i = 0; i < n; i++)
+		c += store_has(fd, ps, i);
+	return c;
+}
+
+/* Page @idx's slot map entry in open object @id (0 if not open). */
+static uint32_t entry(FIXTURE_DATA(engine) *self, uint64_t id, uint64_t idx)
+{
+	struct pobj *o;
+	uint32_t e = 0;
+
+	pthread_mutex_lock(&self->lock);
+	o = objcache_find(&self->ctx.objs, id);
+	if (o)
+		e = slotmap_get(&o->map, idx);
+	pthread_mutex_unlock(&self->lock);
+	return e;
+}
+
+static void gone(FIXTURE_DATA(engine) *self, uint64_t id)
+{
+	pthread_mutex_lock(&self->lock);
+	engine_object_gone(&self->ctx, id);
+	pthread_mutex_unlock(&self->lock);
+}
+
+/* Write page @pg of mapping @m with content @seed (0: leave it alone). */
+static void write_page(char *m, size_t ps, uint64_t pg, uint32_t seed)
+{
+	fill_pat((uint8_t *)m + pg * ps, ps, seed, pg * ps);
+}
+
+static bool page_is(const char *m, size_t ps, uint64_t pg, uint32_t seed,
+		    uint8_t *tmp)
+{
+	if (seed)
+		fill_pat(tmp, ps, seed, pg * ps);
+	else
+		memset(tmp, 0, ps);
+	return !memcmp(m + pg * ps, tmp, ps);
+}
+
+TEST_F(engine, paging_anon_round_trip)
+{
+	const uint64_t n = 32, zero_pg = 5;
+	size_t ps = self->ps;
+	uint8_t *tmp = malloc(ps);
+	struct vmo_counters s0, s;
+	uint64_t i;
+	char *m;
+	int a;
+
+	SKIP_IF_NO_UFFD();
+	ASSERT_NE(NULL, tmp);
+	ASSERT_EQ(0, paging_on(self, 64));
+	a = add_object(self, 2, VMO_KIND_ANON, 0, n * ps, 0, 0, -1, 0);
+	ASSERT_LE(0, a);
+	m = map_object(self, 2, true);
+	ASSERT_NE(NULL, m);
+	for (i = 0; i < n; i++) {
+		if (i == zero_pg) {
+			EXPECT_EQ(0, peek(m + i * ps));	/* zero-filled only */
+		} else {
+			write_page(m, ps, i, 41);
+		}
+	}
+	mark_dirty(self, 2, 0, n);	/* zero fills are the object's own */
+	EXPECT_EQ(n, store_count(a, ps, n));
+	s0 = snap(self);
+	EXPECT_EQ(64, CTR(s0, BACKING_SLOTS_FREE));
+	EXPECT_EQ(0, CTR(s0, BACKING_SLOTS_USED));
+
+	/* Everything goes; the all-zero page needs no slot. */
+	EXPECT_EQ(n, scavenge(self, n));
+	s = snap(self);
+	EXPECT_EQ(0, store_count(a, ps, n));
+	EXPECT_EQ(n - 1, CTR(s, PAGES_OUT));
+	EXPECT_EQ(n, CTR(s, PAGES_EVICTED));
+	EXPECT_EQ((n - 1) * ps, CTR(s, BACKING_BYTES_WRITTEN));
+	EXPECT_EQ(n - 1, CTR(s, BACKING_SLOTS_USED));
+	EXPECT_EQ(64 - (n - 1), CTR(s, BACKING_SLOTS_FREE));
+	EXPECT_GT(CTR(s, META_BYTES), 0);
+	EXPECT_EQ(0, entry(self, 2, zero_pg));
+	EXPECT_TRUE(sm_rec_is_slot(sm_rec(entry(self, 2, 0))));
+
+	/* Page-in: the same content, from the backing store. */
+	for (i = 0; i < n; i++)
+		ASSERT_TRUE(page_is(m, ps, i, i == zero_pg ? 0 : 41, tmp))
+			TH_LOG("page %llu", (unsigned long long)i);
+	s = snap(self);
+	EXPECT_EQ(n - 1, CTR(s, PAGES_IN));
+	EXPECT_EQ((n - 1) * ps, CTR(s, BACKING_BYTES_READ));
+	EXPECT_EQ(0, CTR(s, ERRORS));
+
+	/* Paged in = clean (equal to the slot): goes again without a write. */
+	EXPECT_EQ(n, scavenge(self, n));
+	s = snap(self);
+	EXPECT_EQ(n - 1, CTR(s, PAGES_OUT));
+	EXPECT_EQ(n - 1, CTR(s, BACKING_SLOTS_USED));
+	/* A page that became all zero gives its slot back. */
+	memset(m + 7 * ps, 0, ps);
+	mark_dirty(self, 2, 7, 1);
+	EXPECT_LE(1, scavenge(self, n));
+	s = snap(self);
+	EXPECT_EQ(n - 2, CTR(s, BACKING_SLOTS_USED));
+	for (i = 0; i < n; i++)
+		ASSERT_TRUE(page_is(m, ps, i,
+				    i == zero_pg || i == 7 ? 0 : 41, tmp))
+			TH_LOG("page %llu", (unsigned long long)i);
+
+	/* The object's slots go with it. */
+	gone(self, 2);
+	EXPECT_EQ(0, self->bk.used);
+	engine_update_gauges(&self->ctx);
+	EXPECT_EQ(64, CTR(snap(self), BACKING_SLOTS_FREE));
+	EXPECT_EQ(0, CTR(snap(self), ERRORS));
+	free(tmp);
+}
+
+TEST_F(engine, paging_shadow_round_trip)
+{
+	const uint64_t n = 16, zero_pg = 8;
+	size_t ps = self->ps;
+	uint8_t *tmp = malloc(ps), *buf = malloc(ps);
+	struct vmo_counters s;
+	char *ms, *mg;
+	uint64_t i;
+	int fd, st;
+
+	SKIP_IF_NO_UFFD();
+	ASSERT_NE(NULL, tmp);
+	ASSERT_NE(NULL, buf);
+	ASSERT_EQ(0, paging_on(self, 64));
+	fd = make_file(n * ps, 51);
+	ASSERT_LE(0, fd);
+	ASSERT_LE(0, add_object(self, 2, VMO_KIND_FILE, 0, n * ps, 0, 0, fd,
+				n * ps));
+	st = add_object(self, 3, VMO_KIND_SHADOW, 0, n * ps, 0, 2, -1, 0);
+	ASSERT_LE(0, st);
+	ASSERT_LE(0, add_object(self, 4, VMO_KIND_SHADOW, 0, n * ps, 0, 3, -1,
+				0));
+	ms = map_object(self, 3, true);
+	ASSERT_NE(NULL, ms);
+	/* 0..3 read (clean copies), 4..7 written, 8 written all zero. */
+	for (i = 0; i < 4; i++)
+		EXPECT_EQ(pat(51, i * ps), peek(ms + i * ps));
+	for (i = 4; i < 8; i++)
+		write_page(ms, ps, i, 52);
+	memset(ms + zero_pg * ps, 0, ps);
+	mark_dirty(self, 3, 4, 5);
+
+	EXPECT_EQ(9, scavenge(self, 100));
+	s = snap(self);
+	EXPECT_EQ(0, store_count(st, ps, n));
+	EXPECT_EQ(4, CTR(s, PAGES_OUT));
+	EXPECT_EQ(4, self->bk.used);
+	/* The zero page is recorded: its parent would show something else. */
+	EXPECT_EQ(SM_REC_ZERO, sm_rec(entry(self, 3, zero_pg)));
+	EXPECT_EQ(0, sm_rec(entry(self, 3, 0)));	/* re-derived */
+
+	/* The file changes under the clean copies. */
+	for (i = 0; i < n; i++) {
+		fill_pat(buf, ps, 53, i * ps);
+		ASSERT_EQ((ssize_t)ps, pwrite(fd, buf, ps, (off_t)(i * ps)));
+	}
+	/* A shadow of S reads S's paged-out pages from the backing store. */
+	mg = map_object(self, 4, true);
+	ASSERT_NE(NULL, mg);
+	for (i = 4; i < 8; i++)
+		ASSERT_TRUE(page_is(mg, ps, i, 52, tmp));
+	ASSERT_TRUE(page_is(mg, ps, zero_pg, 0, tmp));
+	ASSERT_TRUE(page_is(mg, ps, 0, 53, tmp));
+	EXPECT_EQ(0, store_count(st, ps, n));	/* S's store untouched */
+	EXPECT_EQ(4 * ps, CTR(snap(self), BACKING_BYTES_READ));
+
+	/* Through S: own pages back, clean copies re-derived (newer file). */
+	for (i = 0; i < n; i++) {
+		uint32_t seed = i >= 4 && i < 8 ? 52 : i == zero_pg ? 0 : 53;
+
+		ASSERT_TRUE(page_is(ms, ps, i, seed, tmp))
+			TH_LOG("page %llu", (unsigned long long)i);
+	}
+	s = snap(self);
+	EXPECT_EQ(5, CTR(s, PAGES_IN));	/* 4 slots and the zero record */
+	EXPECT_EQ(8 * ps, CTR(s, BACKING_BYTES_READ));
+	EXPECT_EQ(0, CTR(s, ERRORS));
+	gone(self, 4);
+	gone(self, 3);
+	EXPECT_EQ(0, self->bk.used);
+	free(tmp);
+	free(buf);
+}
+
+TEST_F(engine, paging_backing_full_keeps_pages)
+{
+	const uint64_t n = 8;
+	size_t ps = self->ps;
+	uint8_t *tmp = malloc(ps);
+	struct vmo_counters s;
+	uint64_t i;
+	char *m;
+	int a;
+
+	SKIP_IF_NO_UFFD();
+	vlog_level = VLOG_SILENT;	/* "backing store full" */
+	ASSERT_NE(NULL, tmp);
+	ASSERT_EQ(0, paging_on(self, 4));
+	a = add_object(self, 2, VMO_KIND_ANON, 0, n * ps, 0, 0, -1, 0);
+	ASSERT_LE(0, a);
+	m = map_object(self, 2, true);
+	ASSERT_NE(NULL, m);
+	for (i = 0; i < n; i++)
+		write_page(m, ps, i, 61);
+	mark_dirty(self, 2, 0, n);
+
+	EXPECT_EQ(4, scavenge(self, n));
+	s = snap(self);
+	EXPECT_EQ(4, CTR(s, PAGES_OUT));
+	EXPECT_EQ(4, CTR(s, BACKING_FULL));
+	EXPECT_EQ(0, CTR(s, BACKING_SLOTS_FREE));
+	EXPECT_TRUE(self->bk.full);
+	/* The rest stay resident, dirty, with no slot. */
+	EXPECT_EQ(4, store_count(a, ps, n));
+	/* Asking again changes nothing and loses nothing. */
+	EXPECT_EQ(0, scavenge(self, n));
+	EXPECT_EQ(4, store_count(a, ps, n));
+	for (i = 0; i < n; i++)
+		ASSERT_TRUE(page_is(m, ps, i, 61, tmp))
+			TH_LOG("page %llu", (unsigned long long)i);
+	EXPECT_EQ(0, CTR(snap(self), ERRORS));
+	free(tmp);
+}
+
+TEST_F(engine, paging_victims_skip_recent)
+{
+	size_t ps = self->ps;
+	uint8_t *tmp = malloc(ps);
+	uint64_t i;
+	char *m, *m2;
+	int a, b;
+
+	SKIP_IF_NO_UFFD();
+	ASSERT_NE(NULL, tmp);
+	ASSERT_EQ(0, paging_on(self, 64));
+	a = add_object(self, 2, VMO_KIND_ANON, 0, 16 * ps, 0, 0, -1, 0);
+	b = add_object(self, 3, VMO_KIND_ANON, 0, 4 * ps, 0, 0, -1, 0);
+	ASSERT_LE(0, a);
+	ASSERT_LE(0, b);
+	m = map_object(self, 2, true);
+	m2 = map_object(self, 3, true);
+	ASSERT_NE(NULL, m);
+	ASSERT_NE(NULL, m2);
+	for (i = 0; i < 16; i++)
+		write_page(m, ps, i, 71);
+	mark_dirty(self, 2, 0, 16);
+	/* All were just filled: one round clears them, then the oldest go. */
+	EXPECT_EQ(4, scavenge(self, 4));
+	for (i = 0; i < 16; i++)
+		EXPECT_EQ(i >= 4, store_has(a, ps, i));
+	/* Recent: page 0 comes back in, B's page 0 is filled. */
+	ASSERT_TRUE(page_is(m, ps, 0, 71, tmp));
+	EXPECT_EQ(0, peek(m2));
+	mark_dirty(self, 3, 0, 1);
+	/* The hand goes on with A's 4..15 and passes over both. */
+	EXPECT_EQ(12, scavenge(self, 12));
+	EXPECT_TRUE(store_has(a, ps, 0));
+	EXPECT_TRUE(store_has(b, ps, 0));
+	for (i = 1; i < 16; i++)
+		EXPECT_FALSE(store_has(a, ps, i));
+	/* Next time round they go too. */
+	EXPECT_EQ(2, scavenge(self, 2));
+	EXPECT_FALSE(store_has(a, ps, 0));
+	EXPECT_FALSE(store_has(b, ps, 0));
+	for (i = 0; i < 16; i++)
+		ASSERT_TRUE(page_is(m, ps, i, 71, tmp));
+	EXPECT_EQ(0, CTR(snap(self), ERRORS));
+	free(tmp);
+}
+
+TEST_F(engine, paging_rewritten_page_keeps_slot)
+{
+	size_t ps = self->ps;
+	uint8_t *tmp = malloc(ps);
+	uint64_t i, slot;
+	uint32_t e;
+	char *m;
+	int a;
+
+	SKIP_IF_NO_UFFD();
+	ASSERT_NE(NULL, tmp);
+	ASSERT_EQ(0, paging_on(self, 64));
+	a = add_object(self, 2, VMO_KIND_ANON, 0, 4 * ps, 0, 0, -1, 0);
+	ASSERT_LE(0, a);
+	m = map_object(self, 2, true);
+	ASSERT_NE(NULL, m);
+	for (i = 0; i < 4; i++)
+		write_page(m, ps, i, 81);
+	mark_dirty(self, 2, 0, 4);
+	/* Page 2 is written again while it is being written out. */
+	set_bit(self->objs.erewrite[2], 2);
+	EXPECT_EQ(3, scavenge(self, 3));
+	EXPECT_TRUE(store_has(a, ps, 2));
+	e = entry(self, 2, 2);
+	ASSERT_TRUE(sm_rec_is_slot(sm_rec(e)));
+	EXPECT_TRUE(e & SM_RES);
+	slot = sm_rec_slot(sm_rec(e));
+	EXPECT_EQ(4, self->bk.used);
+	EXPECT_EQ(4, CTR(snap(self), PAGES_OUT));
+	/* Next time it goes, through the same slot. */
+	EXPECT_EQ(1, scavenge(self, 4));
+	EXPECT_FALSE(store_has(a, ps, 2));
+	EXPECT_EQ(sm_slot_rec(slot), sm_rec(entry(self, 2, 2)));
+	EXPECT_EQ(4, self->bk.used);
+	EXPECT_EQ(5, CTR(snap(self), PAGES_OUT));
+	for (i = 0; i < 4; i++)
+		ASSERT_TRUE(page_is(m, ps, i, 81, tmp));
+	free(tmp);
+}
+
+TEST_F(engine, paging_reserved_slots_kept)
+{
+	size_t ps = self->ps;
+	uint8_t *tmp = malloc(ps);
+	uint64_t i;
+	char *m, *mr;
+	int a, r;
+
+	SKIP_IF_NO_UFFD();
+	vlog_level = VLOG_SILENT;
+	ASSERT_NE(NULL, tmp);
+	ASSERT_EQ(0, paging_on(self, 8));
+	a = add_object(self, 2, VMO_KIND_ANON, 0, 8 * ps, 0, 0, -1, 0);
+	r = add_object(self, 3, VMO_KIND_ANON, VMO_CREATE_RESERVE, 4 * ps, 0,
+		       0, -1, 0);
+	ASSERT_LE(0, a);
+	ASSERT_LE(0, r);
+	/* The module has 4 pages reserved (object 3). */
+	backing_set_reserved(&self->bk, 4);
+	m = map_object(self, 2, true);
+	mr = map_object(self, 3, true);
+	ASSERT_NE(NULL, m);
+	ASSERT_NE(NULL, mr);
+	for (i = 0; i < 8; i++)
+		write_page(m, ps, i, 91);
+	mark_dirty(self, 2, 0, 8);
+	EXPECT_EQ(4, scavenge(self, 100));
+	EXPECT_EQ(4, self->bk.used);
+	for (i = 0; i < 4; i++)
+		write_page(mr, ps, i, 92);
+	mark_dirty(self, 3, 0, 4);
+	EXPECT_EQ(4, scavenge(self, 100));
+	EXPECT_EQ(0, store_count(r, ps, 4));
+	EXPECT_EQ(8, self->bk.used);
+	EXPECT_EQ(4, self->bk.held_reserved);
+	for (i = 0; i < 8; i++)
+		ASSERT_TRUE(page_is(m, ps, i, 91, tmp));
+	for (i = 0; i < 4; i++)
+		ASSERT_TRUE(page_is(mr, ps, i, 92, tmp));
+	free(tmp);
+}
+
+TEST_F(engine, paging_shared_file_written_back)
+{
+	const uint64_t n = 8;
+	size_t ps = self->ps;
+	uint8_t *tmp = malloc(ps);
+	struct vmo_counters s;
+	uint64_t i;
+	char *m;
+	int fd, st;
+
+	SKIP_IF_NO_UFFD();
+	ASSERT_NE(NULL, tmp);
+	ASSERT_EQ(0, paging_on(self, 64));
+	fd = make_file(n * ps, 101);
+	ASSERT_LE(0, fd);
+	st = add_object(self, 2, VMO_KIND_FILE, VMO_CREATE_SHARED, n * ps, 0,
+			0, fd, n * ps);
+	ASSERT_LE(0, st);
+	m = map_object(self, 2, true);
+	ASSERT_NE(NULL, m);
+	for (i = 0; i < n; i++)
+		EXPECT_EQ(pat(101, i * ps), peek(m + i * ps));
+	write_page(m, ps, 2, 102);
+	mark_dirty(self, 2, 2, 1);
+	EXPECT_EQ(n, scavenge(self, n));
+	s = snap(self);
+	EXPECT_EQ(0, store_count(st, ps, n));
+	EXPECT_EQ(1, CTR(s, PAGES_WRITTEN));	/* to the file ... */
+	EXPECT_EQ(0, CTR(s, PAGES_OUT));	/* ... not the backing store */
+	EXPECT_EQ(0, self->bk.used);
+	ASSERT_EQ((ssize_t)ps, pread(fd, tmp, ps, (off_t)(2 * ps)));
+	EXPECT_EQ(pat(102, 2 * ps), tmp[0]);
+	for (i = 0; i < n; i++)
+		ASSERT_TRUE(page_is(m, ps, i, i == 2 ? 102 : 101, tmp));
+	free(tmp);
+}
+
+TEST_F(engine, paging_forget_unlisted_objects)
+{
+	const uint64_t live[] = { 3, 9 };
+	size_t ps = self->ps, gone;
+	uint64_t i;
+	char *m2, *m3;
+
+	SKIP_IF_NO_UFFD();
+	ASSERT_EQ(0, paging_on(self, 64));
+	ASSERT_LE(0, add_object(self, 2, VMO_KIND_ANON, 0, 4 * ps, 0, 0, -1, 0));
+	ASSERT_LE(0, add_object(self, 3, VMO_KIND_ANON, 0, 4 * ps, 0, 0, -1, 0));
+	m2 = map_object(self, 2, true);
+	m3 = map_object(self, 3, true);
+	ASSERT_NE(NULL, m2);
+	ASSERT_NE(NULL, m3);
+	for (i = 0; i < 4; i++) {
+		write_page(m2, ps, i, 121);
+		write_page(m3, ps, i, 122);
+	}
+	mark_dirty(self, 2, 0, 4);
+	mark_dirty(self, 3, 0, 4);
+	EXPECT_EQ(8, scavenge(self, 8));
+	EXPECT_EQ(8, self->bk.used);
+	/* The module lists only 3 (and 9): 2's gone event was lost. */
+	pthread_mutex_lock(&self->lock);
+	gone = engine_objects_exist(&self->ctx, live, 2);
+	pthread_mutex_unlock(&self->lock);
+	EXPECT_EQ(1, gone);
+	EXPECT_EQ(4, self->bk.used);
+	EXPECT_EQ(NULL, objcache_find(&self->ctx.objs, 2));
+	EXPECT_EQ(1, CTR(snap(self), OBJECTS));
+}
+
+TEST_F(engine, paging_restore_before_exit)
+{
+	size_t ps = self->ps;
+	uint8_t *tmp = malloc(ps);
+	uint64_t i, pages = 0;
+	char *m;
+	int a;
+
+	SKIP_IF_NO_UFFD();
+	ASSERT_NE(NULL, tmp);
+	ASSERT_EQ(0, paging_on(self, 64));
+	a = add_object(self, 2, VMO_KIND_ANON, 0, 8 * ps, 0, 0, -1, 0);
+	ASSERT_LE(0, a);
+	m = map_object(self, 2, true);
+	ASSERT_NE(NULL, m);
+	for (i = 0; i < 8; i++)
+		write_page(m, ps, i, 111);
+	mark_dirty(self, 2, 0, 8);
+	EXPECT_EQ(8, scavenge(self, 8));
+	/* Page 1 comes back in (clean, equal to its slot). */
+	ASSERT_TRUE(page_is(m, ps, 1, 111, tmp));
+	pthread_mutex_lock(&self->lock);
+	EXPECT_EQ(0, engine_restore(&self->ctx, &pages));
+	pthread_mutex_unlock(&self->lock);
+	/* All in the store again; the clean one was rewritten too. */
+	EXPECT_EQ(8, pages);
+	EXPECT_EQ(8, store_count(a, ps, 8));
+	for (i = 0; i < 8; i++) {
+		ASSERT_EQ((ssize_t)ps, pread(a, tmp, ps, (off_t)(i * ps)));
+		EXPECT_EQ(pat(111, i * ps), tmp[0]);
+		EXPECT_EQ(pat(111, i * ps + ps - 1), tmp[ps - 1]);
+	}
+	free(tmp);
+}
+
+/* ---------------------------------------------------------------- */
 /* io_uring batches                                                  */
 /* ---------------------------------------------------------------- */
 
@@ -2180,6 +3009,11 @@ TEST(counter_names)
 		     engine_counter_name(VMO_PSTAT_PAGES_WRITTEN));
 	EXPECT_STREQ("syncs", engine_counter_name(VMO_PSTAT_SYNCS));
 	EXPECT_STREQ("objects", engine_counter_name(VMO_PSTAT_OBJECTS));
+	EXPECT_STREQ("pages_out", engine_counter_name(VMO_PSTAT_PAGES_OUT));
+	EXPECT_STREQ("pages_in", engine_counter_name(VMO_PSTAT_PAGES_IN));
+	EXPECT_STREQ("backing_slots_free",
+		     engine_counter_name(VMO_PSTAT_BACKING_SLOTS_FREE));
+	EXPECT_STREQ("meta_bytes", engine_counter_name(VMO_PSTAT_META_BYTES));
 	EXPECT_EQ(NULL, engine_counter_name(VMO_PSTAT_NR));
 }
 

@@ -4,11 +4,45 @@
  * with little memory (256 MiB) and no swap: the pager must page dirty
  * pages out to its backing store and back in, and nothing may be lost
  * or OOM-killed (the VM runner fails the run on an OOM report).
+ *
+ * Also: an explicit request (echo N > /proc/vmo/scavenge) pages dirty
+ * anonymous pages out; a shadow over a file under pressure loses its
+ * clean copies (re-derived later) and pages its own pages out; a
+ * reserved object cannot commit more than the backing store holds and
+ * keeps its content under pressure; a pager that is stopped puts what
+ * it paged out back into the objects, so the next one loses nothing.
  */
 #include "vmo_util.h"
 #include "kselftest_harness.h"
 
 #define OBJ_MB 32
+#define SMALL_PAGES 4096	/* 16 MiB objects */
+
+static int write_proc(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = write(fd, text, strlen(text));
+	close(fd);
+	return n == (ssize_t)strlen(text) ? 0 : -errno;
+}
+
+/* The first line of @path as a number, or -1. */
+static long long read_proc_num(const char *path)
+{
+	long long v = -1;
+	FILE *f = fopen(path, "r");
+
+	if (!f)
+		return -1;
+	if (fscanf(f, "%lld", &v) != 1)
+		v = -1;
+	fclose(f);
+	return v;
+}
 
 static unsigned long long mem_total_kb(void)
 {
@@ -52,6 +86,176 @@ static bool check_page(const uint64_t *p, int o, size_t pg)
 		if (p[w] != pattern(o, pg, w))
 			return false;
 	return true;
+}
+
+/* An anonymous object of @pages pages, mapped shared: fd, or -errno. */
+static int map_anon(struct vmo_lib *v, size_t pages, uint32_t flags,
+		    unsigned char **map)
+{
+	int fd = vmo_create_anon(v, pages * PAGE, flags | VMO_CREATE_CLOEXEC,
+				 NULL);
+	int ret;
+
+	if (fd < 0)
+		return fd;
+	ret = vmo_map(v, fd, 0, pages * PAGE, PROT_READ | PROT_WRITE,
+		      MAP_SHARED, (void **)map);
+	if (ret) {
+		close(fd);
+		return ret;
+	}
+	return fd;
+}
+
+static void fill_range(unsigned char *m, int o, size_t pages)
+{
+	size_t pg;
+
+	for (pg = 0; pg < pages; pg++)
+		fill_page((uint64_t *)(m + pg * PAGE), o, pg);
+}
+
+/* The first page of @m that does not hold pattern @o, or @pages. */
+static size_t first_bad(const unsigned char *m, int o, size_t pages)
+{
+	size_t pg;
+
+	for (pg = 0; pg < pages; pg++)
+		if (!check_page((const uint64_t *)(m + pg * PAGE), o, pg))
+			return pg;
+	return pages;
+}
+
+/*
+ * Pressure: anonymous objects of @mb MiB in all, written and read back
+ * (patterns 100 + i), then freed.  Returns the first object whose data
+ * came back wrong, -errno if one could not be made, or the number made.
+ */
+static int balloon(struct vmo_lib *v, size_t mb)
+{
+	int nobj = (int)((mb + OBJ_MB - 1) / OBJ_MB), o, ret = 0;
+	size_t pages = (OBJ_MB << 20) / PAGE;
+	unsigned char *map[64];
+	int fd[64];
+
+	if (nobj > 64)
+		nobj = 64;
+	for (o = 0; o < nobj; o++) {
+		fd[o] = map_anon(v, pages, 0, &map[o]);
+		if (fd[o] < 0) {
+			ret = fd[o];
+			nobj = o;
+			goto out;
+		}
+		fill_range(map[o], 100 + o, pages);
+	}
+	for (o = 0; o < nobj; o++)
+		if (first_bad(map[o], 100 + o, pages) != pages)
+			break;
+	ret = o == nobj ? nobj : -1000 - o;
+out:
+	for (o = 0; o < nobj; o++) {
+		vmo_unmap(v, map[o], pages * PAGE);
+		close(fd[o]);
+	}
+	return ret;
+}
+
+/* A balloon of one and a half times RAM: everything else gets squeezed. */
+static int squeeze(struct vmo_lib *v)
+{
+	return balloon(v, mem_total_kb() * 3 / 2 / 1024);
+}
+
+/* Polls until object @fd has at most @max resident pages; returns them. */
+static unsigned long long wait_resident_at_most(int fd, unsigned long long max)
+{
+	struct vmo_info info = { 0 };
+	int i;
+
+	for (i = 0; i < 1000; i++) {
+		if (vmo_info(fd, &info))
+			return ~0ULL;
+		if (info.resident_pages <= max)
+			break;
+		vmo_util_sleep_ms(10);
+	}
+	return info.resident_pages;
+}
+
+static const char *env_or(const char *name, const char *def)
+{
+	const char *v = getenv(name);
+
+	return v && *v ? v : def;
+}
+
+/* Polls /proc/vmo/stats until pager_attached is @want. */
+static bool wait_pager(int want)
+{
+	int i;
+
+	for (i = 0; i < 1000; i++) {
+		if (vmo_util_stat("pager_attached") == want)
+			return true;
+		vmo_util_sleep_ms(10);
+	}
+	return false;
+}
+
+static bool stop_pager(void)
+{
+	long long pid = vmo_util_stat("pager_pid");
+
+	if (pid <= 0)
+		return true;
+	if (kill(pid, SIGTERM))
+		return false;
+	return wait_pager(0);
+}
+
+/* A new pager with the arguments the VM started the first one with. */
+static bool start_pager(void)
+{
+	char *args, *tok, *save = NULL, *argv[64] = { "vmo-pager" };
+	int argc = 1, fd;
+	pid_t pid;
+
+	if (vmo_util_stat("pager_attached") == 1)
+		return true;
+	pid = fork();
+	if (pid < 0)
+		return false;
+	if (!pid) {
+		setsid();
+		fd = open("/tmp/pager.log", O_WRONLY | O_APPEND | O_CREAT,
+			  0644);
+		if (fd >= 0)
+			dup2(fd, 2);
+		args = strdup(env_or("VMO_PAGER_ARGS", ""));
+		for (tok = strtok_r(args, " ", &save); tok && argc < 63;
+		     tok = strtok_r(NULL, " ", &save))
+			argv[argc++] = tok;
+		argv[argc] = NULL;
+		execv(env_or("VMO_PAGER", "/bin/vmo-pager"), argv);
+		_exit(127);
+	}
+	return wait_pager(1);
+}
+
+/* Metadata per tracked page: what the pager publishes, for the record. */
+static void log_meta(struct __test_metadata *_metadata, const char *when)
+{
+	long long meta = vmo_util_stat("pager_meta_bytes");
+	long long used = vmo_util_stat("pager_backing_slots_used");
+	long long free_slots = vmo_util_stat("pager_backing_slots_free");
+	long long resident = vmo_util_stat("store_pages");
+	long long bitmap = (used + free_slots + 63) / 64 * 8;
+
+	TH_LOG("%s: pager metadata %lld bytes (slot bitmap %lld), %lld pages paged out, %lld resident: %.2f bytes per page besides the bitmap",
+	       when, meta, bitmap, used, resident,
+	       used + resident > 0 ?
+	       (double)(meta - bitmap) / (double)(used + resident) : 0.0);
 }
 
 FIXTURE(pressure)
@@ -107,11 +311,13 @@ TEST_F_TIMEOUT(pressure, anon_twice_ram, 1200)
 		for (pg = 0; pg < pages; pg++)
 			fill_page((uint64_t *)(map[o] + pg * PAGE), o, pg);
 	}
+	log_meta(_metadata, "all written");
 	for (o = 0; o < nobj; o++)
 		for (pg = 0; pg < pages; pg++)
 			ASSERT_TRUE(check_page((uint64_t *)(map[o] + pg * PAGE),
 					       o, pg))
 				TH_LOG("object %d page %zu", o, pg);
+	log_meta(_metadata, "all read back");
 	EXPECT_GT(vmo_util_stat("pager_pages_out"), out);
 	EXPECT_GT(vmo_util_stat("pager_pages_in"), in);
 	for (o = 0; o < nobj; o++) {
@@ -120,6 +326,206 @@ TEST_F_TIMEOUT(pressure, anon_twice_ram, 1200)
 	}
 	free(map);
 	free(fd);
+}
+
+/*
+ * echo N > /proc/vmo/scavenge: the module has no clean page to drop, so
+ * it asks the pager, which pages N dirty anonymous pages out.
+ */
+TEST_F_TIMEOUT(pressure, proc_scavenge_pages_out_anon, 600)
+{
+	const size_t pages = SMALL_PAGES, n = pages / 2;
+	long long out = vmo_util_stat("pager_pages_out");
+	long long in = vmo_util_stat("pager_pages_in");
+	long long returned = vmo_util_stat("pager_scavenge_returned");
+	unsigned long long res;
+	struct vmo_info info;
+	unsigned char *m;
+	char text[32];
+	int fd;
+
+	if (!pager_has_backing())
+		SKIP(return, "the pager has no backing store");
+
+	fd = map_anon(self->v, pages, 0, &m);
+	ASSERT_GE(fd, 0);
+	fill_range(m, 1, pages);
+	ASSERT_EQ(0, vmo_info(fd, &info));
+	ASSERT_EQ(pages, info.resident_pages);
+
+	snprintf(text, sizeof(text), "%zu\n", n);
+	ASSERT_EQ(0, write_proc("/proc/vmo/scavenge", text));
+	res = wait_resident_at_most(fd, pages - n);
+	/* About N: the pager gives back what it was asked for. */
+	EXPECT_LE(res, pages - n);
+	EXPECT_GE(res + 64, pages - n);
+	EXPECT_GE(vmo_util_stat("pager_pages_out"), out + (long long)n - 64);
+	EXPECT_GE(vmo_util_wait_stat("pager_scavenge_returned",
+				     returned + (long long)n - 64),
+		  returned + (long long)n - 64);
+	/* The same data comes back in. */
+	ASSERT_EQ(pages, first_bad(m, 1, pages));
+	EXPECT_GE(vmo_util_wait_stat("pager_pages_in", in + (long long)n - 64),
+		  in + (long long)n - 64);
+	vmo_unmap(self->v, m, pages * PAGE);
+	close(fd);
+}
+
+/*
+ * A shadow over a private file object: read pages are clean copies of
+ * the file, written ones the shadow's own.  Under pressure the copies
+ * are dropped (and later read from the file again) and the own pages
+ * are paged out; everything reads back as it was.
+ */
+TEST_F_TIMEOUT(pressure, shadow_over_file, 1200)
+{
+	const size_t pages = SMALL_PAGES, size = pages * PAGE;
+	char path[] = "/tmp/vmo-pressure-XXXXXX";
+	long long out, parent, in;
+	unsigned char *buf, *m;
+	struct vmo_info info;
+	int ffd, fobj, sobj;
+	size_t pg;
+
+	if (!pager_has_backing())
+		SKIP(return, "the pager has no backing store");
+
+	/* The file: pattern 7 (in RAM here, like everything in the VM). */
+	ffd = mkstemp(path);
+	ASSERT_GE(ffd, 0);
+	unlink(path);
+	buf = calloc(1, PAGE);
+	ASSERT_NE(NULL, buf);
+	for (pg = 0; pg < pages; pg++) {
+		fill_page((uint64_t *)buf, 7, pg);
+		ASSERT_EQ(PAGE, (size_t)pwrite(ffd, buf, PAGE, pg * PAGE));
+	}
+	free(buf);
+	fobj = vmo_create_file(self->v, ffd, 0, size, VMO_CREATE_CLOEXEC, NULL);
+	ASSERT_GE(fobj, 0);
+	sobj = vmo_create_shadow(self->v, fobj, 0, size, VMO_CREATE_CLOEXEC,
+				 NULL);
+	ASSERT_GE(sobj, 0);
+	ASSERT_EQ(0, vmo_map(self->v, sobj, 0, size, PROT_READ | PROT_WRITE,
+			     MAP_SHARED, (void **)&m));
+
+	/* Every page read (a clean copy), every fourth written (own). */
+	ASSERT_EQ(pages, first_bad(m, 7, pages));
+	for (pg = 0; pg < pages; pg += 4)
+		fill_page((uint64_t *)(m + pg * PAGE), 8, pg);
+	ASSERT_EQ(0, vmo_info(sobj, &info));
+	EXPECT_EQ(pages, info.resident_pages);
+	EXPECT_EQ(pages - pages / 4, info.clean_pages);
+
+	out = vmo_util_stat("pager_pages_out");
+	parent = vmo_util_stat("pager_pages_parent");
+	in = vmo_util_stat("pager_pages_in");
+	ASSERT_GT(squeeze(self->v), 0);
+	ASSERT_EQ(0, vmo_info(sobj, &info));
+	TH_LOG("after the squeeze the shadow has %llu of %zu pages resident (%llu clean)",
+	       (unsigned long long)info.resident_pages, pages,
+	       (unsigned long long)info.clean_pages);
+	EXPECT_LT(info.resident_pages, pages);
+
+	for (pg = 0; pg < pages; pg++)
+		ASSERT_TRUE(check_page((uint64_t *)(m + pg * PAGE),
+				       pg % 4 ? 7 : 8, pg))
+			TH_LOG("page %zu", pg);
+	EXPECT_GT(vmo_util_stat("pager_pages_out"), out);
+	/* Dropped clean copies come from the file again ... */
+	EXPECT_GT(vmo_util_stat("pager_pages_parent"), parent);
+	/* ... own pages from the backing store. */
+	EXPECT_GT(vmo_util_stat("pager_pages_in"), in);
+	vmo_unmap(self->v, m, size);
+	close(sobj);
+	close(fobj);
+	close(ffd);
+}
+
+/*
+ * VMO_CREATE_RESERVE commits backing store: more than it has left is
+ * refused (with the kernel's overcommit check out of the way), and a
+ * reserved object keeps its content through pressure.
+ */
+TEST_F_TIMEOUT(pressure, reserve_within_backing_store, 1200)
+{
+	const size_t pages = SMALL_PAGES;
+	long long backing = vmo_util_stat("pager_backing_pages");
+	long long reserved = vmo_util_stat("reserved_pages");
+	long long overcommit = read_proc_num("/proc/sys/vm/overcommit_memory");
+	unsigned char *m;
+	char old[24];
+	int fd, ret;
+
+	if (!pager_has_backing())
+		SKIP(return, "the pager has no backing store");
+
+	ASSERT_GT(backing, 0);
+	ASSERT_GE(reserved, 0);
+	ASSERT_GE(overcommit, 0);
+	/* Memory accounting would refuse first: RAM is far smaller. */
+	ASSERT_EQ(0, write_proc("/proc/sys/vm/overcommit_memory", "1"));
+	ret = vmo_create_anon(self->v, (backing - reserved + 1) * PAGE,
+			      VMO_CREATE_RESERVE | VMO_CREATE_CLOEXEC, NULL);
+	snprintf(old, sizeof(old), "%lld", overcommit);
+	ASSERT_EQ(0, write_proc("/proc/sys/vm/overcommit_memory", old));
+	EXPECT_EQ(-ENOMEM, ret);
+	if (ret >= 0)
+		close(ret);
+	EXPECT_EQ(reserved, vmo_util_stat("reserved_pages"));
+
+	fd = map_anon(self->v, pages, VMO_CREATE_RESERVE, &m);
+	ASSERT_GE(fd, 0);
+	EXPECT_EQ(reserved + (long long)pages,
+		  vmo_util_stat("reserved_pages"));
+	fill_range(m, 9, pages);
+	ASSERT_GT(squeeze(self->v), 0);
+	ASSERT_EQ(pages, first_bad(m, 9, pages));
+	vmo_unmap(self->v, m, pages * PAGE);
+	close(fd);
+	EXPECT_EQ(reserved, vmo_util_stat("reserved_pages"));
+}
+
+/*
+ * The pager's backing store dies with it (a new pager knows no slots):
+ * on SIGTERM it puts every paged-out page back into its object first.
+ */
+TEST_F_TIMEOUT(pressure, pager_exit_puts_pages_back, 600)
+{
+	const size_t pages = SMALL_PAGES;
+	struct vmo_info info = { 0 };
+	unsigned long long res;
+	bool stopped, started;
+	unsigned char *m;
+	char text[32];
+	int fd;
+
+	if (!pager_has_backing())
+		SKIP(return, "the pager has no backing store");
+
+	fd = map_anon(self->v, pages, 0, &m);
+	ASSERT_GE(fd, 0);
+	fill_range(m, 12, pages);
+	snprintf(text, sizeof(text), "%zu\n", pages);
+	ASSERT_EQ(0, write_proc("/proc/vmo/scavenge", text));
+	res = wait_resident_at_most(fd, 64);
+	ASSERT_GE(64, res);
+	ASSERT_LE((long long)(pages - 64),
+		  vmo_util_stat("pager_backing_slots_used"));
+
+	/* No assertion until a pager is back: the suite needs one. */
+	stopped = stop_pager();
+	EXPECT_EQ(0, vmo_info(fd, &info));
+	started = start_pager();
+	ASSERT_TRUE(stopped);
+	ASSERT_TRUE(started);
+	/* In the store again, as the object's own (dirty) pages. */
+	EXPECT_EQ(pages, info.resident_pages);
+	EXPECT_EQ(0, info.clean_pages);
+	ASSERT_EQ(pages, first_bad(m, 12, pages));
+	EXPECT_EQ(0, vmo_util_stat("pager_backing_slots_used"));
+	vmo_unmap(self->v, m, pages * PAGE);
+	close(fd);
 }
 
 TEST_HARNESS_MAIN

@@ -74,10 +74,14 @@ TEST_F(clean, proc_scavenge_drops_clean_pages_only)
 	ASSERT_EQ(NPAGES, before.resident_pages);
 	ASSERT_EQ(NPAGES - 2, before.clean_pages);
 
-	/* Ask for more than there is: all clean pages go, the rest stays. */
+	/*
+	 * Ask for more than there is: the module drops every clean page at
+	 * once; the two written ones are the pager's to page out (if it has
+	 * a backing store), never the module's to drop.
+	 */
 	ASSERT_EQ(0, write_proc("/proc/vmo/scavenge", "100000\n"));
 	ASSERT_EQ(0, vmo_info(self->obj, &after));
-	EXPECT_EQ(2, after.resident_pages);
+	EXPECT_LE(after.resident_pages, 2);
 	EXPECT_EQ(0, after.clean_pages);
 	EXPECT_GE(vmo_util_stat("scavenge_pages_dropped"),
 		  dropped + NPAGES - 2);
@@ -106,7 +110,7 @@ TEST_F(clean, scavenge_ioctl_reports_dropped)
 	close(fd);
 }
 
-TEST_F(clean, dirty_pages_of_anon_objects_never_dropped)
+TEST_F(clean, anon_pages_survive_scavenge)
 {
 	struct vmo_info info;
 	unsigned char *a;
@@ -118,10 +122,12 @@ TEST_F(clean, dirty_pages_of_anon_objects_never_dropped)
 			     PROT_READ | PROT_WRITE, MAP_SHARED, (void **)&a));
 	for (i = 0; i < 8; i++)
 		a[i * PAGE] = (unsigned char)(i + 1);
-	ASSERT_EQ(0, write_proc("/proc/vmo/scavenge", "100000"));
+	/* Written demand-zero pages are the object's own: none look clean. */
 	ASSERT_EQ(0, vmo_info(obj, &info));
-	/* Demand-zero pages are written (own): only the pager may page out. */
 	EXPECT_EQ(8, info.resident_pages);
+	EXPECT_EQ(0, info.clean_pages);
+	/* The pager may page them out; they come back the same. */
+	ASSERT_EQ(0, write_proc("/proc/vmo/scavenge", "100000"));
 	for (i = 0; i < 8; i++)
 		ASSERT_EQ(i + 1, a[i * PAGE]);
 	close(obj);

@@ -354,6 +354,20 @@ enum vmo_pstat {
 	VMO_PSTAT_PAGES_WRITTEN,	/* pages written back to files */
 	VMO_PSTAT_SYNCS,		/* SYNC requests and final write-backs */
 	VMO_PSTAT_OBJECTS,		/* objects the pager holds open now */
+	VMO_PSTAT_PAGES_OUT,		/* pages written to the backing store */
+	VMO_PSTAT_PAGES_IN,		/* pages filled from the backing store */
+	VMO_PSTAT_PAGES_EVICTED,	/* pages dropped by VMO_IOC_PAGER_EVICT */
+	VMO_PSTAT_BACKING_BYTES_WRITTEN,	/* bytes written to the backing store */
+	VMO_PSTAT_BACKING_BYTES_READ,	/* bytes read from the backing store */
+	VMO_PSTAT_BACKING_SLOTS_USED,	/* backing store pages in use now */
+	VMO_PSTAT_BACKING_SLOTS_FREE,	/* backing store pages free now */
+	VMO_PSTAT_BACKING_FULL,		/* page-outs refused: no free slot */
+	VMO_PSTAT_SCAVENGE_REQUESTS,	/* scavenge requests read (eventfd) */
+	VMO_PSTAT_SCAVENGE_WANTED,	/* pages those requests asked for */
+	VMO_PSTAT_SCAVENGE_RETURNED,	/* pages given back for them */
+	VMO_PSTAT_SCAVENGE_LAST_US,	/* request to pages returned, last one */
+	VMO_PSTAT_BACKGROUND_PAGES,	/* pages given back to keep headroom */
+	VMO_PSTAT_META_BYTES,		/* pager metadata for page tracking */
 	VMO_PSTAT_NR,
 };
 
