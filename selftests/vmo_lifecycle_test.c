@@ -12,13 +12,6 @@
 #include "vmo_util.h"
 #include "kselftest_harness.h"
 
-static const char *env_or(const char *name, const char *def)
-{
-	const char *v = getenv(name);
-
-	return v && *v ? v : def;
-}
-
 static bool module_loaded(void)
 {
 	return access("/proc/vmo/stats", F_OK) == 0;
@@ -26,7 +19,7 @@ static bool module_loaded(void)
 
 static int load_module(void)
 {
-	int fd = open(env_or("VMO_KO", "/vmo.ko"), O_RDONLY | O_CLOEXEC);
+	int fd = open(vmo_util_env("VMO_KO", "/vmo.ko"), O_RDONLY | O_CLOEXEC);
 	int ret;
 
 	if (fd < 0)
@@ -58,74 +51,12 @@ static int unload_module_eventually(void)
 	return ret;
 }
 
-/* Polls /proc/vmo/stats until pager_attached is @want. */
-static bool wait_pager(int want)
-{
-	int i;
-
-	for (i = 0; i < 1000; i++) {
-		if (vmo_util_stat("pager_attached") == want)
-			return true;
-		vmo_util_sleep_ms(10);
-	}
-	return false;
-}
-
-static bool stop_pager(void)
-{
-	long long pid = vmo_util_stat("pager_pid");
-
-	if (pid <= 0)
-		return true;
-	if (kill(pid, SIGTERM))
-		return false;
-	return wait_pager(0);
-}
-
-/* Runs the pager with the arguments the VM started it with. */
-static void exec_pager(void)
-{
-	char *args = strdup(env_or("VMO_PAGER_ARGS", ""));
-	char *argv[64] = { "vmo-pager" };
-	char *tok, *save = NULL;
-	int argc = 1;
-
-	for (tok = strtok_r(args, " ", &save); tok && argc < 63;
-	     tok = strtok_r(NULL, " ", &save))
-		argv[argc++] = tok;
-	argv[argc] = NULL;
-	execv(env_or("VMO_PAGER", "/bin/vmo-pager"), argv);
-	_exit(127);
-}
-
-static bool start_pager(void)
-{
-	pid_t pid;
-	int fd;
-
-	if (vmo_util_stat("pager_attached") == 1)
-		return true;
-	pid = fork();
-	if (pid < 0)
-		return false;
-	if (!pid) {
-		/* Detached, logging where the VM init collects the log. */
-		setsid();
-		fd = open("/tmp/pager.log", O_WRONLY | O_APPEND | O_CREAT,
-			  0644);
-		if (fd >= 0)
-			dup2(fd, 2);
-		exec_pager();
-	}
-	return wait_pager(1);
-}
-
 /* Whatever a test did, leave the module loaded and a pager attached. */
 static void restore(void)
 {
 	if (!module_loaded())
 		load_module();
-	start_pager();
+	vmo_util_start_pager();
 }
 
 /* Every test leaves the module loaded and a pager attached, even failing. */
@@ -137,7 +68,7 @@ FIXTURE(lifecycle)
 FIXTURE_SETUP(lifecycle)
 {
 	ASSERT_TRUE(module_loaded());
-	ASSERT_TRUE(start_pager());
+	ASSERT_TRUE(vmo_util_start_pager());
 }
 
 FIXTURE_TEARDOWN(lifecycle)
@@ -175,14 +106,14 @@ TEST_F(lifecycle, pager_restart_serves_waiting_fault)
 			     MAP_SHARED, (void **)&p));
 	p[PAGE] = 0x61;
 
-	ASSERT_TRUE(stop_pager());
+	ASSERT_TRUE(vmo_util_stop_pager());
 	/* With no pager the fault waits: never a silent kernel zero page. */
 	t.p = p + 2 * PAGE;
 	ASSERT_EQ(0, pthread_create(&th, NULL, touch_main, &t));
 	vmo_util_sleep_ms(300);
 	EXPECT_EQ(0, t.done);
 
-	ASSERT_TRUE(start_pager());
+	ASSERT_TRUE(vmo_util_start_pager());
 	ASSERT_EQ(0, pthread_join(th, NULL));
 	EXPECT_EQ(1, t.done);
 	EXPECT_EQ(0, t.seen);
@@ -200,7 +131,7 @@ TEST_F(lifecycle, rmmod_refused_while_in_use)
 	unsigned char *p;
 	int fd;
 
-	ASSERT_TRUE(stop_pager());
+	ASSERT_TRUE(vmo_util_stop_pager());
 	/* With the pager gone nothing holds it: unload and reload. */
 	ASSERT_EQ(0, unload_module_eventually());
 	ASSERT_EQ(0, load_module());
@@ -243,7 +174,7 @@ TEST_F(lifecycle, rmmod_clean_after_use)
 	vmo_unmap(v, p, 16 * PAGE);
 	close(fd);
 	vmo_close(v);
-	ASSERT_TRUE(stop_pager());
+	ASSERT_TRUE(vmo_util_stop_pager());
 	EXPECT_EQ(0, vmo_util_stat("objects"));
 	EXPECT_EQ(0, vmo_util_stat("clients"));
 	EXPECT_EQ(0, unload_module_eventually());

@@ -18,18 +18,6 @@
 #define OBJ_MB 32
 #define SMALL_PAGES 4096	/* 16 MiB objects */
 
-static int write_proc(const char *path, const char *text)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	n = write(fd, text, strlen(text));
-	close(fd);
-	return n == (ssize_t)strlen(text) ? 0 : -errno;
-}
-
 /* The first line of @path as a number, or -1. */
 static long long read_proc_num(const char *path)
 {
@@ -183,66 +171,6 @@ static unsigned long long wait_resident_at_most(int fd, unsigned long long max)
 	return info.resident_pages;
 }
 
-static const char *env_or(const char *name, const char *def)
-{
-	const char *v = getenv(name);
-
-	return v && *v ? v : def;
-}
-
-/* Polls /proc/vmo/stats until pager_attached is @want. */
-static bool wait_pager(int want)
-{
-	int i;
-
-	for (i = 0; i < 1000; i++) {
-		if (vmo_util_stat("pager_attached") == want)
-			return true;
-		vmo_util_sleep_ms(10);
-	}
-	return false;
-}
-
-static bool stop_pager(void)
-{
-	long long pid = vmo_util_stat("pager_pid");
-
-	if (pid <= 0)
-		return true;
-	if (kill(pid, SIGTERM))
-		return false;
-	return wait_pager(0);
-}
-
-/* A new pager with the arguments the VM started the first one with. */
-static bool start_pager(void)
-{
-	char *args, *tok, *save = NULL, *argv[64] = { "vmo-pager" };
-	int argc = 1, fd;
-	pid_t pid;
-
-	if (vmo_util_stat("pager_attached") == 1)
-		return true;
-	pid = fork();
-	if (pid < 0)
-		return false;
-	if (!pid) {
-		setsid();
-		fd = open("/tmp/pager.log", O_WRONLY | O_APPEND | O_CREAT,
-			  0644);
-		if (fd >= 0)
-			dup2(fd, 2);
-		args = strdup(env_or("VMO_PAGER_ARGS", ""));
-		for (tok = strtok_r(args, " ", &save); tok && argc < 63;
-		     tok = strtok_r(NULL, " ", &save))
-			argv[argc++] = tok;
-		argv[argc] = NULL;
-		execv(env_or("VMO_PAGER", "/bin/vmo-pager"), argv);
-		_exit(127);
-	}
-	return wait_pager(1);
-}
-
 /* Metadata per tracked page: what the pager publishes, for the record. */
 static void log_meta(struct __test_metadata *_metadata, const char *when)
 {
@@ -354,7 +282,7 @@ TEST_F_TIMEOUT(pressure, proc_scavenge_pages_out_anon, 600)
 	ASSERT_EQ(pages, info.resident_pages);
 
 	snprintf(text, sizeof(text), "%zu\n", n);
-	ASSERT_EQ(0, write_proc("/proc/vmo/scavenge", text));
+	ASSERT_EQ(0, vmo_util_write_proc("/proc/vmo/scavenge", text));
 	res = wait_resident_at_most(fd, pages - n);
 	/* About N: the pager gives back what it was asked for. */
 	EXPECT_LE(res, pages - n);
@@ -464,11 +392,11 @@ TEST_F_TIMEOUT(pressure, reserve_within_backing_store, 1200)
 	ASSERT_GE(reserved, 0);
 	ASSERT_GE(overcommit, 0);
 	/* Memory accounting would refuse first: RAM is far smaller. */
-	ASSERT_EQ(0, write_proc("/proc/sys/vm/overcommit_memory", "1"));
+	ASSERT_EQ(0, vmo_util_write_proc("/proc/sys/vm/overcommit_memory", "1"));
 	ret = vmo_create_anon(self->v, (backing - reserved + 1) * PAGE,
 			      VMO_CREATE_RESERVE | VMO_CREATE_CLOEXEC, NULL);
 	snprintf(old, sizeof(old), "%lld", overcommit);
-	ASSERT_EQ(0, write_proc("/proc/sys/vm/overcommit_memory", old));
+	ASSERT_EQ(0, vmo_util_write_proc("/proc/sys/vm/overcommit_memory", old));
 	EXPECT_EQ(-ENOMEM, ret);
 	if (ret >= 0)
 		close(ret);
@@ -507,16 +435,16 @@ TEST_F_TIMEOUT(pressure, pager_exit_puts_pages_back, 600)
 	ASSERT_GE(fd, 0);
 	fill_range(m, 12, pages);
 	snprintf(text, sizeof(text), "%zu\n", pages);
-	ASSERT_EQ(0, write_proc("/proc/vmo/scavenge", text));
+	ASSERT_EQ(0, vmo_util_write_proc("/proc/vmo/scavenge", text));
 	res = wait_resident_at_most(fd, 64);
 	ASSERT_GE(64, res);
 	ASSERT_LE((long long)(pages - 64),
 		  vmo_util_stat("pager_backing_slots_used"));
 
 	/* No assertion until a pager is back: the suite needs one. */
-	stopped = stop_pager();
+	stopped = vmo_util_stop_pager();
 	EXPECT_EQ(0, vmo_info(fd, &info));
-	started = start_pager();
+	started = vmo_util_start_pager();
 	ASSERT_TRUE(stopped);
 	ASSERT_TRUE(started);
 	/* In the store again, as the object's own (dirty) pages. */

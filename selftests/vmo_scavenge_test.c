@@ -9,18 +9,6 @@
 
 #define NPAGES 32
 
-static int write_proc(const char *path, const char *text)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	n = write(fd, text, strlen(text));
-	close(fd);
-	return n == (ssize_t)strlen(text) ? 0 : -errno;
-}
-
 FIXTURE(clean)
 {
 	struct vmo_lib *v;
@@ -79,7 +67,7 @@ TEST_F(clean, proc_scavenge_drops_clean_pages_only)
 	 * once; the two written ones are the pager's to page out (if it has
 	 * a backing store), never the module's to drop.
 	 */
-	ASSERT_EQ(0, write_proc("/proc/vmo/scavenge", "100000\n"));
+	ASSERT_EQ(0, vmo_util_write_proc("/proc/vmo/scavenge", "100000\n"));
 	ASSERT_EQ(0, vmo_info(self->obj, &after));
 	EXPECT_LE(after.resident_pages, 2);
 	EXPECT_EQ(0, after.clean_pages);
@@ -127,7 +115,7 @@ TEST_F(clean, anon_pages_survive_scavenge)
 	EXPECT_EQ(8, info.resident_pages);
 	EXPECT_EQ(0, info.clean_pages);
 	/* The pager may page them out; they come back the same. */
-	ASSERT_EQ(0, write_proc("/proc/vmo/scavenge", "100000"));
+	ASSERT_EQ(0, vmo_util_write_proc("/proc/vmo/scavenge", "100000"));
 	for (i = 0; i < 8; i++)
 		ASSERT_EQ(i + 1, a[i * PAGE]);
 	close(obj);
@@ -170,8 +158,8 @@ TEST(scavenge_reserved_refused)
 
 TEST(proc_scavenge_garbage_refused)
 {
-	EXPECT_EQ(-EINVAL, write_proc("/proc/vmo/scavenge", "lots"));
-	EXPECT_EQ(-EINVAL, write_proc("/proc/vmo/scavenge", "-5"));
+	EXPECT_EQ(-EINVAL, vmo_util_write_proc("/proc/vmo/scavenge", "lots"));
+	EXPECT_EQ(-EINVAL, vmo_util_write_proc("/proc/vmo/scavenge", "-5"));
 }
 
 TEST(reserve_beyond_memory_refused)

@@ -166,6 +166,84 @@ static inline int vmo_util_drop_caps(void)
 	return syscall(SYS_capset, &hdr, data) ? -errno : 0;
 }
 
+/* Writes @text to the proc file @path; 0 or -errno. */
+static inline int vmo_util_write_proc(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = write(fd, text, strlen(text));
+	close(fd);
+	return n == (ssize_t)strlen(text) ? 0 : -errno;
+}
+
+static inline const char *vmo_util_env(const char *name, const char *def)
+{
+	const char *v = getenv(name);
+
+	return v && *v ? v : def;
+}
+
+/* Polls /proc/vmo/stats until pager_attached is @want. */
+static inline bool vmo_util_wait_pager(int want)
+{
+	int i;
+
+	for (i = 0; i < 1000; i++) {
+		if (vmo_util_stat("pager_attached") == want)
+			return true;
+		vmo_util_sleep_ms(10);
+	}
+	return false;
+}
+
+/* Stops the system's pager (SIGTERM) and waits for it to detach. */
+static inline bool vmo_util_stop_pager(void)
+{
+	long long pid = vmo_util_stat("pager_pid");
+
+	if (pid <= 0)
+		return true;
+	if (kill(pid, SIGTERM))
+		return false;
+	return vmo_util_wait_pager(0);
+}
+
+/*
+ * Starts a pager ($VMO_PAGER) with the arguments the VM started the
+ * first one with ($VMO_PAGER_ARGS), detached, logging where the VM init
+ * collects the log, and waits for it to attach.
+ */
+static inline bool vmo_util_start_pager(void)
+{
+	char *args, *tok, *save = NULL, *argv[64] = { "vmo-pager" };
+	int argc = 1, fd;
+	pid_t pid;
+
+	if (vmo_util_stat("pager_attached") == 1)
+		return true;
+	pid = fork();
+	if (pid < 0)
+		return false;
+	if (!pid) {
+		setsid();
+		fd = open("/tmp/pager.log", O_WRONLY | O_APPEND | O_CREAT,
+			  0644);
+		if (fd >= 0)
+			dup2(fd, 2);
+		args = strdup(vmo_util_env("VMO_PAGER_ARGS", ""));
+		for (tok = strtok_r(args, " ", &save); tok && argc < 63;
+		     tok = strtok_r(NULL, " ", &save))
+			argv[argc++] = tok;
+		argv[argc] = NULL;
+		execv(vmo_util_env("VMO_PAGER", "/bin/vmo-pager"), argv);
+		_exit(127);
+	}
+	return vmo_util_wait_pager(1);
+}
+
 /* Waits for a child and returns its exit code, or -1 if it did not exit. */
 static inline int vmo_util_wait_child(pid_t pid)
 {
