@@ -41,6 +41,9 @@
 #include "headroom.h"
 #include "log.h"
 
+/* Counters reach /proc/vmo/stats at most this often (and then soon). */
+#define STATS_INTERVAL_MS	20
+
 #define container_of(ptr, type, member) \
 	((type *)((char *)(ptr) - offsetof(type, member)))
 
@@ -83,6 +86,7 @@ struct pager {
 	struct client *clients;		/* being served */
 	struct client *graveyard;	/* dropped in this iteration */
 	struct vmo_counters reported;	/* last sent to the module */
+	uint64_t reported_ns;		/* when (CLOCK_MONOTONIC) */
 	bool stats_failed;		/* a report failed: log once */
 	bool attached;			/* we are the module's pager */
 	bool quit;
@@ -429,10 +433,33 @@ static void report_stats(struct pager *p)
 	p->reported = p->eng.ctr;
 }
 
-static void report_stats_if_changed(struct pager *p)
+static uint64_t now_ns(void)
 {
-	if (memcmp(&p->reported, &p->eng.ctr, sizeof(p->reported)))
-		report_stats(p);
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+/*
+ * Publishes changed counters at most every STATS_INTERVAL_MS: an ioctl
+ * per fault batch would cost as much as the batch itself.  Returns the
+ * epoll timeout the loop should use: when something changed but was not
+ * published yet, wake up once to publish it.
+ */
+static int report_stats_if_changed(struct pager *p)
+{
+	uint64_t now, due;
+
+	if (!memcmp(&p->reported, &p->eng.ctr, sizeof(p->reported)))
+		return -1;
+	now = now_ns();
+	due = p->reported_ns + STATS_INTERVAL_MS * 1000000ULL;
+	if (now < due)
+		return (int)((due - now) / 1000000ULL) + 1;
+	report_stats(p);
+	p->reported_ns = now;
+	return -1;
 }
 
 static struct client *find_client(struct pager *p, uint64_t id)
@@ -996,16 +1023,29 @@ static void timer_tick(struct pager *p)
 	p->hr.credit = headroom_credit(&p->hr, avail);
 }
 
+static bool session_readable(const struct epoll_event *evs, int n)
+{
+	const struct source *src;
+	int i;
+
+	for (i = 0; i < n; i++) {
+		src = evs[i].data.ptr;
+		if (src->type == SRC_SESSION && (evs[i].events & EPOLLIN))
+			return true;
+	}
+	return false;
+}
+
 static int run(struct pager *p)
 {
 	struct epoll_event evs[MAX_EPOLL_EVENTS];
+	int n, i, stats_timeout = -1;
 	struct source *src;
-	int n, i;
 
 	while (!p->quit) {
 		/* Pending scavenge work: look for faults, do not wait. */
 		n = epoll_wait(p->epfd, evs, MAX_EPOLL_EVENTS,
-			       p->scav_pending ? 0 : -1);
+			       p->scav_pending ? 0 : stats_timeout);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -1013,11 +1053,14 @@ static int run(struct pager *p)
 			return 1;
 		}
 		/*
-		 * Module events first, whatever woke us: a client maps,
-		 * tells the module, then touches, so its MAP hint is
-		 * queued before the fault it explains is read.
+		 * Module events before this batch's faults: a client maps,
+		 * tells the module, then touches, so its MAP hint is usually
+		 * queued before the fault it explains is read.  Only when
+		 * the session says so: an ioctl per fault batch to learn
+		 * "nothing" costs as much as the batch, and a fault whose
+		 * hint is not read yet is served through a LOOKUP.
 		 */
-		if (drain_session(p) < 0)
+		if (session_readable(evs, n) && drain_session(p) < 0)
 			return 1;
 		for (i = 0; i < n; i++) {
 			src = evs[i].data.ptr;
@@ -1049,7 +1092,7 @@ static int run(struct pager *p)
 		free_graveyard(p);
 		scavenge_work(p);
 		engine_update_gauges(&p->eng);
-		report_stats_if_changed(p);
+		stats_timeout = report_stats_if_changed(p);
 	}
 	return 0;
 }
