@@ -165,14 +165,14 @@ TEST(proc_scavenge_garbage_refused)
 TEST(reserve_beyond_memory_refused)
 {
 	struct vmo_lib *v;
+	int fd;
 
 	ASSERT_EQ(0, vmo_open(&v));
 	/* 1 TiB cannot be committed in the test VM. */
 	EXPECT_EQ(-ENOMEM, vmo_create_anon(v, VMO_MAX_SIZE,
 					   VMO_CREATE_RESERVE, NULL));
 	/* Without the reservation the same object is fine (sparse). */
-	int fd = vmo_create_anon(v, VMO_MAX_SIZE, 0, NULL);
-
+	fd = vmo_create_anon(v, VMO_MAX_SIZE, 0, NULL);
 	EXPECT_GE(fd, 0);
 	close(fd);
 	vmo_close(v);
