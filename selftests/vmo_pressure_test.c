@@ -375,6 +375,71 @@ TEST_F_TIMEOUT(pressure, shadow_over_file, 1200)
  * refused (with the kernel's overcommit check out of the way), and a
  * reserved object keeps its content through pressure.
  */
+/*
+ * A shared file object under pressure: its written pages go back to the
+ * file (write-back, not the backing store) and are evicted; they read
+ * back the same, and the file has them.
+ */
+TEST_F_TIMEOUT(pressure, shared_file_written_back_under_pressure, 1200)
+{
+	const size_t pages = SMALL_PAGES, size = pages * PAGE;
+	char path[] = "/tmp/vmo-pressure-XXXXXX";
+	long long written;
+	unsigned char *buf, *m;
+	struct vmo_info info;
+	int ffd, fobj;
+	size_t pg;
+
+	if (!pager_has_backing())
+		SKIP(return, "the pager has no backing store");
+
+	ffd = mkstemp(path);
+	ASSERT_GE(ffd, 0);
+	unlink(path);
+	ASSERT_EQ(0, ftruncate(ffd, size));
+	fobj = vmo_create_file(self->v, ffd, 0, size,
+			       VMO_CREATE_CLOEXEC | VMO_CREATE_SHARED, NULL);
+	ASSERT_GE(fobj, 0);
+	ASSERT_EQ(0, vmo_map(self->v, fobj, 0, size, PROT_READ | PROT_WRITE,
+			     MAP_SHARED, (void **)&m));
+	fill_range(m, 9, pages);
+	ASSERT_EQ(0, vmo_info(fobj, &info));
+	EXPECT_EQ(pages, info.resident_pages - info.clean_pages);
+
+	written = vmo_util_stat("pager_pages_written");
+	ASSERT_GT(squeeze(self->v), 0);
+	ASSERT_EQ(0, vmo_info(fobj, &info));
+	TH_LOG("after the squeeze the object has %llu of %zu pages resident",
+	       (unsigned long long)info.resident_pages, pages);
+	EXPECT_LT(info.resident_pages, pages);
+	EXPECT_GT(vmo_util_stat("pager_pages_written"), written);
+
+	/*
+	 * A page is evicted only after it reached the file: with none left
+	 * resident, the file has them all before any sync.
+	 */
+	buf = malloc(PAGE);
+	ASSERT_NE(NULL, buf);
+	for (pg = 0; !info.resident_pages && pg < pages; pg++) {
+		ASSERT_EQ(PAGE, (size_t)pread(ffd, buf, PAGE, pg * PAGE));
+		ASSERT_TRUE(check_page((uint64_t *)buf, 9, pg))
+			TH_LOG("file page %zu before the sync", pg);
+	}
+	/* The pages still resident, if any, go out with the sync. */
+	ASSERT_EQ(0, vmo_sync(fobj, NULL));
+	for (pg = 0; pg < pages; pg++) {
+		ASSERT_EQ(PAGE, (size_t)pread(ffd, buf, PAGE, pg * PAGE));
+		ASSERT_TRUE(check_page((uint64_t *)buf, 9, pg))
+			TH_LOG("file page %zu", pg);
+	}
+	free(buf);
+	/* And the mapping reads the same, paged back in from the file. */
+	ASSERT_EQ(pages, first_bad(m, 9, pages));
+	vmo_unmap(self->v, m, size);
+	close(fobj);
+	close(ffd);
+}
+
 TEST_F_TIMEOUT(pressure, reserve_within_backing_store, 1200)
 {
 	const size_t pages = SMALL_PAGES;
