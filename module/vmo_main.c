@@ -80,6 +80,32 @@ static long vmo_ioctl_handshake(struct vmo_session *s, void __user *argp)
 	return 0;
 }
 
+/* The requests only the pager's session may make: one role check. */
+static long vmo_pager_ioctl(struct vmo_session *s, unsigned int cmd,
+			    void __user *argp)
+{
+	if (vmo_session_role(s) != VMO_ROLE_PAGER)
+		return -EBADFD;
+
+	switch (cmd) {
+	case VMO_IOC_PAGER_EVENT:
+		return vmo_ioctl_pager_event(s, argp);
+	case VMO_IOC_PAGER_LOOKUP:
+		return vmo_ioctl_pager_lookup(s, argp);
+	case VMO_IOC_PAGER_STATS:
+		return vmo_ioctl_pager_stats(s, argp);
+	case VMO_IOC_PAGER_OBJECT:
+		return vmo_ioctl_pager_object(s, argp);
+	case VMO_IOC_PAGER_CLEAN:
+		return vmo_ioctl_pager_clean(s, argp);
+	case VMO_IOC_PAGER_DONE:
+		return vmo_ioctl_pager_done(s, argp);
+	case VMO_IOC_PAGER_EVICT:
+		return vmo_ioctl_pager_evict(s, argp);
+	}
+	return -ENOTTY;
+}
+
 static long vmo_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
 	struct vmo_session *s = file->private_data;
@@ -119,19 +145,13 @@ static long vmo_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	case VMO_IOC_PAGER_ATTACH:
 		return vmo_ioctl_pager_attach(s, argp);
 	case VMO_IOC_PAGER_EVENT:
-		return vmo_ioctl_pager_event(s, argp);
 	case VMO_IOC_PAGER_LOOKUP:
-		return vmo_ioctl_pager_lookup(s, argp);
 	case VMO_IOC_PAGER_STATS:
-		return vmo_ioctl_pager_stats(s, argp);
 	case VMO_IOC_PAGER_OBJECT:
-		return vmo_ioctl_pager_object(s, argp);
 	case VMO_IOC_PAGER_CLEAN:
-		return vmo_ioctl_pager_clean(s, argp);
 	case VMO_IOC_PAGER_DONE:
-		return vmo_ioctl_pager_done(s, argp);
 	case VMO_IOC_PAGER_EVICT:
-		return vmo_ioctl_pager_evict(s, argp);
+		return vmo_pager_ioctl(s, cmd, argp);
 	case VMO_IOC_SCAVENGE:
 		return vmo_ioctl_scavenge(s, argp);
 	}

@@ -407,9 +407,6 @@ long vmo_ioctl_pager_event(struct vmo_session *s, void __user *argp)
 	struct vmo_event_node *en;
 	int ret;
 
-	if (vmo_session_role(s) != VMO_ROLE_PAGER)
-		return -EBADFD;
-
 	for (;;) {
 		mutex_lock(&vmo_lock);
 		en = vmo_pager_dequeue();
@@ -469,8 +466,6 @@ long vmo_ioctl_pager_lookup(struct vmo_session *s, void __user *argp)
 	struct vmo_client *c;
 	int ret;
 
-	if (vmo_session_role(s) != VMO_ROLE_PAGER)
-		return -EBADFD;
 	if (copy_from_user(&req, argp, sizeof(req)))
 		return -EFAULT;
 	if (vmo_nonzero(req.reserved))
@@ -495,8 +490,6 @@ long vmo_ioctl_pager_stats(struct vmo_session *s, void __user *argp)
 	struct vmo_pager_stats *st;
 	int i, ret = 0;
 
-	if (vmo_session_role(s) != VMO_ROLE_PAGER)
-		return -EBADFD;
 	st = memdup_user(argp, sizeof(*st));
 	if (IS_ERR(st))
 		return PTR_ERR(st);
@@ -647,8 +640,6 @@ long vmo_ioctl_pager_object(struct vmo_session *s, void __user *argp)
 	struct vmo_object *obj;
 	int ret;
 
-	if (vmo_session_role(s) != VMO_ROLE_PAGER)
-		return -EBADFD;
 	if (copy_from_user(&req, argp, sizeof(req)))
 		return -EFAULT;
 	if (req.flags || vmo_nonzero(req.reserved))
@@ -742,8 +733,6 @@ long vmo_ioctl_pager_clean(struct vmo_session *s, void __user *argp)
 	struct file *store;
 	int ret;
 
-	if (vmo_session_role(s) != VMO_ROLE_PAGER)
-		return -EBADFD;
 	if (copy_from_user(&req, argp, sizeof(req)))
 		return -EFAULT;
 	if (vmo_nonzero(req.reserved))
@@ -787,8 +776,6 @@ long vmo_ioctl_pager_done(struct vmo_session *s, void __user *argp)
 	struct vmo_request *r;
 	struct vmo_object *obj;
 
-	if (vmo_session_role(s) != VMO_ROLE_PAGER)
-		return -EBADFD;
 	if (copy_from_user(&req, argp, sizeof(req)))
 		return -EFAULT;
 	if (req.pad || vmo_nonzero(req.reserved) ||

@@ -244,8 +244,6 @@ long vmo_ioctl_pager_evict(struct vmo_session *s, void __user *argp)
 	u64 i, word = 0;
 	int ret = 0;
 
-	if (vmo_session_role(s) != VMO_ROLE_PAGER)
-		return -EBADFD;
 	if (copy_from_user(&req, argp, sizeof(req)))
 		return -EFAULT;
 	if (req.flags || vmo_nonzero(req.reserved))
