@@ -50,6 +50,13 @@ static uint64_t run_end(const uint64_t *bits, uint64_t i, uint64_t n, bool set)
 	return i;
 }
 
+/* A backing-store transfer cut short ran past the store's end: an error. */
+static void backing_op_settle(struct uring_op *op)
+{
+	if (!op->error && op->done != op->len)
+		op->error = -EIO;
+}
+
 static char *page_buf(const struct objcache *oc, uint64_t i)
 {
 	return oc->buf + (i << oc->page_shift);
@@ -219,8 +226,7 @@ int paging_read_in(struct objcache *oc, const struct pobj *o, uint64_t idx,
 	for (k = 0; k < nops; k++) {
 		struct uring_op *op = &oc->ops[k];
 
-		if (!op->error && op->done != op->len)
-			op->error = -EIO;	/* past the store's end */
+		backing_op_settle(op);
 		if (op->error) {
 			log_backing_io(oc, o, op);
 			err = err ? err : op->error;
@@ -442,8 +448,7 @@ static void page_out_dirty(struct objcache *oc, struct pobj *o,
 	for (k = 0; k < nops; k++) {
 		struct uring_op *op = &oc->ops[k];
 
-		if (!op->error && op->done != op->len)
-			op->error = -EIO;	/* past the store's end */
+		backing_op_settle(op);
 		if (op->error) {
 			/* They stay dirty; their slots are rewritten later. */
 			log_backing_io(oc, o, op);
