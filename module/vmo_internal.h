@@ -28,6 +28,7 @@
 #include <linux/types.h>
 #include <linux/wait.h>
 #include <linux/workqueue.h>
+#include <linux/xarray.h>
 #include <linux/vmo.h>
 
 #define VMO_NAME "vmo"
@@ -62,6 +63,10 @@ extern struct mutex vmo_lock;
  *	pager to write it back (VMO_IOC_PAGER_DONE with @gone_seq).
  * @gone_seq: the zombie's request sequence number.
  * @committed: counted in vmo_stats.reserved_pages (VMO_CREATE_RESERVE).
+ * @records: page index -> record (xa_mk_value(VMO_REC_*)) of pages the
+ *	pager wrote out, under vmo_lock (vmo_records.c).
+ * @rec_slots: records in @records that name a slot.
+ * @rec_punched: slot records punched out, not yet taken by the pager.
  * @node: entry in vmo_objects, under vmo_lock.
  */
 struct vmo_object {
@@ -80,6 +85,9 @@ struct vmo_object {
 	bool zombie;
 	u64 gone_seq;
 	bool committed;
+	struct xarray records;
+	unsigned long rec_slots;
+	unsigned long rec_punched;
 	struct list_head node;
 };
 
@@ -196,6 +204,10 @@ struct vmo_stats {
 	u64 shrinker_scans;
 	u64 pages_evicted;
 	u64 reserved_pages;
+	u64 records;
+	u64 record_slots;
+	u64 record_slots_unreserved;
+	u64 records_punched;
 };
 
 extern struct list_head vmo_objects;
@@ -242,13 +254,27 @@ long vmo_ioctl_pager_done(struct vmo_session *s, void __user *argp);
 int vmo_request_wait(struct vmo_object *obj, struct vmo_request *req);
 void vmo_object_zombie(struct vmo_object *obj);
 bool vmo_pager_ask(u64 pages);
-int vmo_pager_reserve(u64 pages);
+void vmo_pager_records_freed(void);
 
 /* vmo_scavenge.c */
 int vmo_scavenge_init(struct proc_dir_entry *dir);
 void vmo_scavenge_exit(void);
 long vmo_ioctl_scavenge(struct vmo_session *s, void __user *argp);
 long vmo_ioctl_pager_evict(struct vmo_session *s, void __user *argp);
+
+/* vmo_records.c */
+void vmo_records_init(struct vmo_object *obj);
+void vmo_records_unlist(struct vmo_object *obj);
+void vmo_records_destroy(struct vmo_object *obj);
+void vmo_records_fallocated(struct vmo_object *obj, int mode, loff_t offset,
+			    loff_t len);
+struct file *vmo_backing_fget(u32 fd);
+struct file *vmo_backing_adopt(struct file *file, u64 pages, u64 *kept_pages);
+void vmo_backing_put_unused(void);
+void vmo_backing_exit(void);
+u64 vmo_backing_pages(void);
+int vmo_backing_reserve(u64 pages);
+long vmo_ioctl_pager_record(struct vmo_session *s, void __user *argp);
 
 /* vmo_proc.c */
 int vmo_proc_init(void);

@@ -25,7 +25,8 @@ struct workqueue_struct *vmo_wq;
 #define VMO_FEATURES	(VMO_FEATURE_ANON | VMO_FEATURE_CLIENT | \
 			 VMO_FEATURE_PAGER | VMO_FEATURE_PROC | \
 			 VMO_FEATURE_FILE | VMO_FEATURE_SHADOW | \
-			 VMO_FEATURE_SYNC | VMO_FEATURE_SCAVENGE)
+			 VMO_FEATURE_SYNC | VMO_FEATURE_SCAVENGE | \
+			 VMO_FEATURE_RECORDS)
 
 static int vmo_open(struct inode *inode, struct file *file)
 {
@@ -102,6 +103,8 @@ static long vmo_pager_ioctl(struct vmo_session *s, unsigned int cmd,
 		return vmo_ioctl_pager_done(s, argp);
 	case VMO_IOC_PAGER_EVICT:
 		return vmo_ioctl_pager_evict(s, argp);
+	case VMO_IOC_PAGER_RECORD:
+		return vmo_ioctl_pager_record(s, argp);
 	}
 	return -ENOTTY;
 }
@@ -125,6 +128,7 @@ static long vmo_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	case VMO_IOC_PAGER_CLEAN:
 	case VMO_IOC_PAGER_DONE:
 	case VMO_IOC_PAGER_EVICT:
+	case VMO_IOC_PAGER_RECORD:
 	case VMO_IOC_SCAVENGE:
 		break;
 	default:
@@ -151,6 +155,7 @@ static long vmo_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	case VMO_IOC_PAGER_CLEAN:
 	case VMO_IOC_PAGER_DONE:
 	case VMO_IOC_PAGER_EVICT:
+	case VMO_IOC_PAGER_RECORD:
 		return vmo_pager_ioctl(s, cmd, argp);
 	case VMO_IOC_SCAVENGE:
 		return vmo_ioctl_scavenge(s, argp);
@@ -228,6 +233,7 @@ static void __exit vmo_exit(void)
 	/* Zombies pin the module too. */
 	WARN_ON_ONCE(!list_empty(&vmo_objects));
 	WARN_ON_ONCE(!list_empty(&vmo_clients));
+	vmo_backing_exit();
 }
 
 module_init(vmo_init);

@@ -178,6 +178,7 @@ void vmo_object_free(struct vmo_object *obj)
 	if (obj->file)
 		fput(obj->file);
 	path_put(&obj->store_path);
+	vmo_records_destroy(obj);
 	kfree(obj);
 }
 
@@ -208,6 +209,7 @@ static int vmo_store_release(struct inode *inode, struct file *file)
 	vmo_stats.objects_freed++;
 	if (obj->committed)
 		vmo_stats.reserved_pages -= obj->size >> PAGE_SHIFT;
+	vmo_records_unlist(obj);
 	vmo_pager_queue_new(&ev);
 	mutex_unlock(&vmo_lock);
 
@@ -250,10 +252,15 @@ static ssize_t vmo_store_write_iter(struct kiocb *iocb, struct iov_iter *from)
 	return vmo_shmem_fops->write_iter(iocb, from);
 }
 
+/* A hole punched by a client (MADV_REMOVE) takes the pages' records. */
 static long vmo_store_fallocate(struct file *file, int mode, loff_t offset,
 				loff_t len)
 {
-	return vmo_shmem_fops->fallocate(file, mode, offset, len);
+	long ret = vmo_shmem_fops->fallocate(file, mode, offset, len);
+
+	if (!ret)
+		vmo_records_fallocated(file->private_data, mode, offset, len);
+	return ret;
 }
 
 static const struct file_operations vmo_store_fops = {
@@ -507,6 +514,7 @@ static struct vmo_object *vmo_object_alloc(const struct vmo_create *req)
 	obj->flags = req->flags;
 	obj->size = req->size;
 	obj->offset = req->offset;
+	vmo_records_init(obj);
 	INIT_LIST_HEAD(&obj->node);
 
 	if (req->kind == VMO_KIND_FILE)
@@ -562,7 +570,7 @@ long vmo_ioctl_create(struct vmo_session *s, void __user *argp)
 	mutex_lock(&vmo_lock);
 	ret = 0;
 	if (obj->flags & VMO_CREATE_RESERVE)
-		ret = vmo_pager_reserve(obj->size >> PAGE_SHIFT);
+		ret = vmo_backing_reserve(obj->size >> PAGE_SHIFT);
 	if (!ret)
 		vmo_object_commit(obj);
 	list_add_tail(&obj->node, &vmo_objects);

@@ -31,7 +31,7 @@
  * @events: queued struct vmo_event_node.
  * @nr_events: length of @events.
  * @efd: where scavenge requests go, or NULL (counted reference).
- * @backing_pages: size of the pager's backing store, 0 if none.
+ * @freed_queued: a VMO_EV_RECORDS_FREED is queued: one is enough.
  */
 struct vmo_pager {
 	struct vmo_session *session;
@@ -39,7 +39,7 @@ struct vmo_pager {
 	struct list_head events;
 	unsigned int nr_events;
 	struct eventfd_ctx *efd;
-	u64 backing_pages;
+	bool freed_queued;
 };
 
 static struct vmo_pager *vmo_pager;
@@ -124,7 +124,7 @@ bool vmo_pager_queue_new(const struct vmo_event *ev)
 	 * the waiting threads and the objects that exist.
 	 */
 	if (ev->type != VMO_EV_CLIENT_NEW && ev->type != VMO_EV_SYNC &&
-	    !(ev->flags & VMO_EV_ACK) &&
+	    ev->type != VMO_EV_RECORDS_FREED && !(ev->flags & VMO_EV_ACK) &&
 	    vmo_pager->nr_events >= VMO_MAX_QUEUED_EVENTS)
 		goto drop;
 	en = kzalloc(sizeof(*en), GFP_KERNEL);
@@ -160,6 +160,21 @@ bool vmo_pager_ask(u64 pages)
 		return false;
 	eventfd_signal(vmo_pager->efd, pages);
 	return true;
+}
+
+/*
+ * Tells the pager that records were punched (VMO_RECORD_FREED has slots
+ * for it), unless it was told and has not read that yet.
+ */
+void vmo_pager_records_freed(void)
+{
+	struct vmo_event ev = { .type = VMO_EV_RECORDS_FREED };
+
+	lockdep_assert_held(&vmo_lock);
+	if (!vmo_pager || vmo_pager->freed_queued)
+		return;
+	if (vmo_pager_queue_new(&ev))
+		vmo_pager->freed_queued = true;
 }
 
 static int vmo_pager_announce(struct vmo_pager *p, const struct vmo_event *ev)
@@ -223,33 +238,73 @@ static int vmo_pager_attach_check(const struct vmo_pager_attach *req)
 		return -EINVAL;
 	if (!(req->flags & VMO_PAGER_EVENTFD) && req->eventfd)
 		return -EINVAL;
-	if (!(req->flags & VMO_PAGER_BACKING) && req->backing_pages)
+	if (req->flags & VMO_PAGER_BACKING) {
+		if (!req->backing_pages)
+			return -EINVAL;
+	} else if (req->backing_pages || req->backing_fd) {
 		return -EINVAL;
-	if (vmo_nonzero(req->reserved))
+	}
+	if (req->kept_fd || req->kept_pages || vmo_nonzero(req->reserved))
 		return -EINVAL;
 	return 0;
 }
 
-/*
- * Commits @pages of the attached pager's backing store to a reserved
- * object.  With no pager, or one without a backing store, there is
- * nothing to commit: memory was committed by the store's accounting.
- */
-int vmo_pager_reserve(u64 pages)
+static struct vmo_pager *vmo_pager_new(struct vmo_session *s,
+				       const struct vmo_pager_attach *req)
 {
+	struct vmo_pager *p;
+	int ret;
+
+	p = kzalloc(sizeof(*p), GFP_KERNEL);
+	if (!p)
+		return ERR_PTR(-ENOMEM);
+	INIT_LIST_HEAD(&p->events);
+	p->session = s;
+	p->tgid = task_tgid_nr(current);
+	if (req->flags & VMO_PAGER_EVENTFD) {
+		p->efd = eventfd_ctx_fdget(req->eventfd);
+		if (IS_ERR(p->efd)) {
+			ret = PTR_ERR(p->efd);
+			kfree(p);
+			return ERR_PTR(ret);
+		}
+	}
+	return p;
+}
+
+/*
+ * The attach itself, under vmo_lock.  Takes over @backing (counted, may
+ * be NULL); returns the kept backing store of an earlier pager, if any,
+ * in *@kept (see struct vmo_pager_attach).
+ */
+static int vmo_pager_attach_locked(struct vmo_session *s, struct vmo_pager *p,
+				   struct vmo_pager_attach *req,
+				   struct file *backing, struct file **kept)
+{
+	int ret;
+
 	lockdep_assert_held(&vmo_lock);
-	if (!vmo_pager || !vmo_pager->backing_pages)
-		return 0;
-	if (vmo_stats.reserved_pages + pages > vmo_pager->backing_pages)
-		return -ENOMEM;
+	if (s->role != VMO_ROLE_NONE || vmo_pager)
+		return -EBUSY;
+	ret = vmo_pager_announce_all(p);
+	if (ret)
+		return ret;
+	/* Nothing fails from here on. */
+	*kept = vmo_backing_adopt(backing, req->backing_pages,
+				  &req->kept_pages);
+	vmo_pager = p;
+	vmo_stats.pager_attaches++;
+	memset(&vmo_pstats, 0, sizeof(vmo_pstats));
+	vmo_session_set_role(s, VMO_ROLE_PAGER);
 	return 0;
 }
 
 long vmo_ioctl_pager_attach(struct vmo_session *s, void __user *argp)
 {
 	struct vmo_pager_attach req;
+	struct file *backing = NULL, *kept = NULL;
 	struct vmo_pager *p;
-	int ret;
+	int kept_fd, ret;
 
 	if (copy_from_user(&req, argp, sizeof(req)))
 		return -EFAULT;
@@ -258,40 +313,47 @@ long vmo_ioctl_pager_attach(struct vmo_session *s, void __user *argp)
 		return ret;
 	if (!capable(CAP_SYS_ADMIN))
 		return -EPERM;
+	/* The answer must be deliverable once attached: check it now. */
+	if (copy_to_user(argp, &req, sizeof(req)))
+		return -EFAULT;
 
-	p = kzalloc(sizeof(*p), GFP_KERNEL);
-	if (!p)
-		return -ENOMEM;
-	INIT_LIST_HEAD(&p->events);
-	p->session = s;
-	p->tgid = task_tgid_nr(current);
-	p->backing_pages = req.backing_pages;
-	if (req.flags & VMO_PAGER_EVENTFD) {
-		p->efd = eventfd_ctx_fdget(req.eventfd);
-		if (IS_ERR(p->efd)) {
-			ret = PTR_ERR(p->efd);
-			kfree(p);
-			return ret;
+	p = vmo_pager_new(s, &req);
+	if (IS_ERR(p))
+		return PTR_ERR(p);
+	if (req.flags & VMO_PAGER_BACKING) {
+		backing = vmo_backing_fget(req.backing_fd);
+		if (IS_ERR(backing)) {
+			ret = PTR_ERR(backing);
+			goto free_pager;
 		}
+	}
+	kept_fd = get_unused_fd_flags(O_CLOEXEC);
+	if (kept_fd < 0) {
+		ret = kept_fd;
+		goto put_backing;
 	}
 
 	mutex_lock(&vmo_lock);
-	if (s->role != VMO_ROLE_NONE || vmo_pager) {
-		ret = -EBUSY;
-		goto unlock;
-	}
-	ret = vmo_pager_announce_all(p);
+	ret = vmo_pager_attach_locked(s, p, &req, backing, &kept);
+	mutex_unlock(&vmo_lock);
 	if (ret)
-		goto unlock;
-	vmo_pager = p;
-	vmo_stats.pager_attaches++;
-	memset(&vmo_pstats, 0, sizeof(vmo_pstats));
-	vmo_session_set_role(s, VMO_ROLE_PAGER);
-	mutex_unlock(&vmo_lock);
-	return 0;
+		goto put_fd;
 
-unlock:
-	mutex_unlock(&vmo_lock);
+	req.kept_fd = VMO_NO_FD;
+	if (kept) {
+		fd_install(kept_fd, kept);
+		req.kept_fd = kept_fd;
+	} else {
+		put_unused_fd(kept_fd);
+	}
+	return copy_to_user(argp, &req, sizeof(req)) ? -EFAULT : 0;
+
+put_fd:
+	put_unused_fd(kept_fd);
+put_backing:
+	if (backing)
+		fput(backing);
+free_pager:
 	vmo_pager_free(p);
 	return ret;
 }
@@ -318,6 +380,7 @@ void vmo_session_pager_release(struct vmo_session *s)
 	if (!WARN_ON_ONCE(!p || p->session != s)) {
 		vmo_pager = NULL;
 		vmo_requests_fail(-ENOTCONN);
+		vmo_backing_put_unused();
 	} else {
 		p = NULL;
 	}
@@ -350,6 +413,8 @@ static struct vmo_event_node *vmo_pager_dequeue(void)
 	if (en) {
 		list_del(&en->node);
 		vmo_pager->nr_events--;
+		if (en->ev.type == VMO_EV_RECORDS_FREED)
+			vmo_pager->freed_queued = false;
 	}
 	return en;
 }
@@ -519,7 +584,7 @@ void vmo_pager_show(struct seq_file *m)
 		   vmo_pager ? vmo_pager->nr_events : 0);
 	seq_printf(m, "pager_eventfd %d\n", vmo_pager && vmo_pager->efd);
 	seq_printf(m, "pager_backing_pages %llu\n",
-		   vmo_pager ? vmo_pager->backing_pages : 0);
+		   vmo_backing_pages());
 	for (i = 0; i < VMO_PSTAT_NR; i++)
 		seq_printf(m, "pager_%s %llu\n", vmo_pstat_names[i],
 			   vmo_pstats.counters[i]);
@@ -672,15 +737,28 @@ long vmo_ioctl_pager_object(struct vmo_session *s, void __user *argp)
  * struct vmo_pager_clean).  Returns whether to report the page.  The
  * folio is locked: a write fault racing with us marks it dirty after
  * taking the lock, so clearing the flag here never loses a write.
+ *
+ * folio_mkclean() moves nothing: it clears the page tables' dirty bits
+ * and only says it found some.  A page filled by UFFDIO_ZEROPAGE or
+ * UFFDIO_COPY and written through the writable, dirty PTE that the fill
+ * installed is dirty in that PTE alone, so whatever must stay dirty is
+ * marked dirty here, or the next EVICT would drop written data.
  */
 static bool vmo_folio_clean(struct folio *folio, u32 flags)
 {
 	bool written = folio_mkclean(folio) > 0;
 
-	if (flags & VMO_CLEAN_KEEP_DIRTY)
-		return written || folio_test_dirty(folio);
-	if (flags & VMO_CLEAN_IF_UNCHANGED)
-		return !written && folio_test_clear_dirty(folio);
+	if (flags & VMO_CLEAN_KEEP_DIRTY) {
+		if (written)
+			folio_mark_dirty(folio);
+		return folio_test_dirty(folio);
+	}
+	if (flags & VMO_CLEAN_IF_UNCHANGED) {
+		if (!written)
+			return folio_test_clear_dirty(folio);
+		folio_mark_dirty(folio);
+		return false;
+	}
 	/* Stores have no writeback accounting: just the flag. */
 	return folio_test_clear_dirty(folio) || written;
 }
@@ -764,6 +842,7 @@ static struct vmo_object *vmo_zombie_take(u64 seq)
 			if (obj->committed)
 				vmo_stats.reserved_pages -=
 					obj->size >> PAGE_SHIFT;
+			vmo_records_unlist(obj);
 			return obj;
 		}
 	}

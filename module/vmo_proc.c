@@ -41,6 +41,11 @@ static int vmo_stats_show(struct seq_file *m, void *v)
 	seq_printf(m, "shrinker_scans %llu\n", vmo_stats.shrinker_scans);
 	seq_printf(m, "pages_evicted %llu\n", vmo_stats.pages_evicted);
 	seq_printf(m, "reserved_pages %llu\n", vmo_stats.reserved_pages);
+	seq_printf(m, "records %llu\n", vmo_stats.records);
+	seq_printf(m, "record_slots %llu\n", vmo_stats.record_slots);
+	seq_printf(m, "record_slots_unreserved %llu\n",
+		   vmo_stats.record_slots_unreserved);
+	seq_printf(m, "records_punched %llu\n", vmo_stats.records_punched);
 	vmo_pager_show(m);
 	mutex_unlock(&vmo_lock);
 	return 0;

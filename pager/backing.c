@@ -231,6 +231,59 @@ fail:
 	return ret;
 }
 
+int backing_adopt(struct backing *bk, int fd, uint64_t pages,
+		  uint64_t page_size)
+{
+	struct stat st;
+	int flags, ret;
+
+	backing_close(bk);
+	memset(bk, 0, sizeof(*bk));
+	bk->fd = fd;
+	bk->page_size = page_size;
+	bk->page_shift = __builtin_ctzll(page_size);
+	bk->path = strdup("(the module's, kept from an earlier pager)");
+	if (!bk->path) {
+		ret = -ENOMEM;
+		goto fail;
+	}
+	flags = fcntl(fd, F_GETFL);
+	if (flags < 0 || fstat(fd, &st) < 0) {
+		ret = -errno;
+		log_err("kept backing store: %s: %s",
+			flags < 0 ? "fcntl(F_GETFL)" : "fstat", strerror(errno));
+		goto fail;
+	}
+	bk->direct = flags & O_DIRECT;
+	bk->blockdev = S_ISBLK(st.st_mode);
+	ret = setup_slots(bk, pages << bk->page_shift);
+	if (ret)
+		goto fail;
+	if (bk->nslots != pages) {
+		log_err("kept backing store: %llu pages, more than a record can name",
+			(ull)pages);
+		ret = -EINVAL;
+		goto fail;
+	}
+	return 0;
+fail:
+	backing_close(bk);
+	return ret;
+}
+
+int backing_claim(struct backing *bk, uint64_t slot, bool reserved)
+{
+	uint64_t bit = 1ULL << (slot % 64);
+
+	if (slot >= bk->nslots || (bk->bits[slot / 64] & bit))
+		return -EINVAL;
+	bk->bits[slot / 64] |= bit;
+	bk->used++;
+	if (reserved)
+		bk->held_reserved++;
+	return 0;
+}
+
 void backing_close(struct backing *bk)
 {
 	if (bk->fd >= 0 && close(bk->fd) < 0)

@@ -50,6 +50,16 @@ struct backing {
 int backing_open(struct backing *bk, const char *path, uint64_t size,
 		 uint64_t page_size);
 
+/*
+ * Use @fd, a backing store of @pages pages that the module kept from an
+ * earlier pager (VMO_IOC_PAGER_ATTACH's kept_fd), instead of any store
+ * @bk had (which is closed).  Its slots start free: claim the recorded
+ * ones with backing_claim().  Returns 0 or -errno (logged; @fd closed).
+ */
+int backing_adopt(struct backing *bk, int fd, uint64_t pages,
+		  uint64_t page_size);
+/* Mark @slot allocated (a recorded page).  -EINVAL if out of range or taken. */
+int backing_claim(struct backing *bk, uint64_t slot, bool reserved);
 /* Close it; @bk may be one that was never opened (fd -1) or zeroed. */
 void backing_close(struct backing *bk);
 

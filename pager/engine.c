@@ -159,12 +159,23 @@ void engine_update_gauges(struct engine_ctx *ctx)
 	ctx->ctr.c[VMO_PSTAT_META_BYTES] = meta;
 }
 
-int engine_restore(struct engine_ctx *ctx, uint64_t *pages)
+void engine_set_records(struct engine_ctx *ctx, objcache_record_fn record)
 {
-	int ret = paging_restore(&ctx->objs, pages);
+	ctx->objs.record = record;
+}
+
+int engine_adopt_records(struct engine_ctx *ctx, uint64_t *adopted)
+{
+	int ret = paging_adopt(&ctx->objs, adopted);
 
 	engine_update_gauges(ctx);
 	return ret;
+}
+
+void engine_records_freed(struct engine_ctx *ctx)
+{
+	paging_take_freed(&ctx->objs);
+	engine_update_gauges(ctx);
 }
 
 void engine_destroy(struct engine_ctx *ctx)
@@ -563,7 +574,7 @@ static void engine_fill_shadow(struct engine_ctx *ctx, struct engine_client *c,
  * and marked clean like any fill (they equal their slots now, so they
  * can go again without a write).
  */
-static void engine_fill_backing(struct engine_ctx *ctx,
+static bool engine_fill_backing(struct engine_ctx *ctx,
 				struct engine_client *c, struct vmo_range *r,
 				struct pobj *o, uint64_t addr)
 {
@@ -572,14 +583,24 @@ static void engine_fill_backing(struct engine_ctx *ctx,
 
 	pages = fill_pages(ctx, r, addr, window);
 	pages = paging_record_run(o, idx, pages, true);
-	/* Logged; left waiting, see engine_fill_object(). */
+	/*
+	 * The module's records first: a client may have punched pages
+	 * out since we recorded them.  Errors are logged; the fault is
+	 * left waiting, see engine_fill_object().
+	 */
+	if (paging_confirm(&ctx->objs, o, idx, pages))
+		return true;
+	pages = paging_record_run(o, idx, pages, true);
+	if (!pages)
+		return false;	/* no record after all: from its source */
 	if (paging_read_in(&ctx->objs, o, idx, pages))
-		return;
+		return true;
 	n = engine_copy_fill(ctx, c, r, o, addr, idx, pages);
 	if (!n)
-		return;
+		return true;
 	count(ctx, VMO_PSTAT_PAGES_IN, n);
 	ra_update(r, addr, n * ctx->page_size, window);
+	return true;
 }
 
 static void engine_kind_not_served(struct engine_ctx *ctx,
@@ -631,10 +652,9 @@ static void engine_fill_object(struct engine_ctx *ctx, struct engine_client *c,
 			  strerror(-ret));
 		return;
 	}
-	if (sm_rec(slotmap_get(&o->map, page_index(ctx, r, addr)))) {
-		engine_fill_backing(ctx, c, r, o, addr);
+	if (sm_rec(slotmap_get(&o->map, page_index(ctx, r, addr))) &&
+	    engine_fill_backing(ctx, c, r, o, addr))
 		return;
-	}
 	switch (o->kind) {
 	case VMO_KIND_FILE:
 		engine_fill_file(ctx, c, r, o, addr);

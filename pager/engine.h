@@ -107,11 +107,20 @@ void engine_set_fill_gate(struct engine_ctx *ctx, engine_fill_gate_fn gate,
 void engine_update_gauges(struct engine_ctx *ctx);
 
 /*
- * Before exiting: every paged-out page back into its object's store,
- * so that no later pager loses it (paging_restore()).  *@pages: pages
- * put back.  Returns 0 or -errno (logged).
+ * Keep the module's copy of the page records with @record (the daemon;
+ * NULL on the host): paging.h.  Set it with the object callbacks.
  */
-int engine_restore(struct engine_ctx *ctx, uint64_t *pages);
+void engine_set_records(struct engine_ctx *ctx, objcache_record_fn record);
+
+/*
+ * Take over the records an earlier pager left with the module, after
+ * attaching and adopting its backing store.  *@adopted: records taken.
+ * Returns 0 or -errno (logged).
+ */
+int engine_adopt_records(struct engine_ctx *ctx, uint64_t *adopted);
+
+/* The module has punched records for us (VMO_EV_RECORDS_FREED). */
+void engine_records_freed(struct engine_ctx *ctx);
 
 /* Close every object the engine opened and free its buffers. */
 void engine_destroy(struct engine_ctx *ctx);

@@ -88,7 +88,8 @@ struct pager {
 	struct vmo_counters reported;	/* last sent to the module */
 	uint64_t reported_ns;		/* when (CLOCK_MONOTONIC) */
 	bool stats_failed;		/* a report failed: log once */
-	bool attached;			/* we are the module's pager */
+	bool attached;
+	bool backing_busy;	/* --backing was busy: the module's? */			/* we are the module's pager */
 	bool quit;
 	uint64_t wake_start;
 	/* Paging */
@@ -411,6 +412,30 @@ static int pager_evict(void *arg, const struct pobj *o, uint64_t first,
 	return 0;
 }
 
+/* objcache_record_fn: VMO_IOC_PAGER_RECORD. */
+static int pager_record(void *arg, struct vmo_pager_record *req)
+{
+	static const char * const ops[] = {
+		[VMO_RECORD_GET] = "GET", [VMO_RECORD_SET] = "SET",
+		[VMO_RECORD_LIST] = "LIST", [VMO_RECORD_FREED] = "FREED",
+	};
+	struct pager *p = arg;
+	int ret;
+
+	do {
+		ret = ioctl(p->session, VMO_IOC_PAGER_RECORD, req);
+	} while (ret < 0 && errno == EINTR);
+	if (ret < 0) {
+		ret = -errno;
+		log_err("VMO_IOC_PAGER_RECORD(%s, object %llu, pages %llu+%llu): %s",
+			req->op < sizeof(ops) / sizeof(ops[0]) && ops[req->op] ?
+			ops[req->op] : "?", (ull)req->obj_id, (ull)req->first,
+			(ull)req->npages, strerror(-ret));
+		return ret;
+	}
+	return 0;
+}
+
 static void report_stats(struct pager *p)
 {
 	struct vmo_pager_stats st;
@@ -690,6 +715,9 @@ static void handle_event(struct pager *p, const struct vmo_event *ev)
 		break;
 	case VMO_EV_SYNC:
 		object_sync(p, ev, "sync");
+		break;
+	case VMO_EV_RECORDS_FREED:
+		engine_records_freed(&p->eng);
 		break;
 	default:
 		log_warn("unknown module event type %u", ev->type);
@@ -1097,6 +1125,39 @@ static int run(struct pager *p)
 	return 0;
 }
 
+/*
+ * An earlier pager left pages in its backing store, which the module
+ * kept: they live there, so that store is ours now, whatever the
+ * command line said.
+ */
+static int adopt_backing(struct pager *p, const struct vmo_pager_attach *pa)
+{
+	if (p->bk.fd >= 0)
+		log_warn("the module kept the backing store of an earlier pager (%llu pages), which still holds paged-out pages: using it instead of %s",
+			 (ull)pa->kept_pages, p->bk.path);
+	else
+		log_info("the module kept the backing store of an earlier pager (%llu pages), which still holds paged-out pages: using it",
+			 (ull)pa->kept_pages);
+	if (backing_adopt(&p->bk, (int)pa->kept_fd, pa->kept_pages,
+			  p->eng.page_size))
+		return -1;
+	engine_set_backing(&p->eng, &p->bk);
+	return 0;
+}
+
+/* Every page an earlier pager paged out is ours to page in now. */
+static int take_over_records(struct pager *p)
+{
+	uint64_t adopted;
+
+	if (engine_adopt_records(&p->eng, &adopted))
+		return -1;
+	if (adopted)
+		log_info("took over %llu page records from an earlier pager",
+			 (ull)adopted);
+	return 0;
+}
+
 static int open_session(struct pager *p)
 {
 	struct vmo_handshake hs;
@@ -1129,6 +1190,7 @@ static int open_session(struct pager *p)
 	if (p->bk.fd >= 0) {
 		pa.flags |= VMO_PAGER_BACKING;
 		pa.backing_pages = p->bk.nslots;
+		pa.backing_fd = (uint32_t)p->bk.fd;
 	}
 	if (ioctl(p->session, VMO_IOC_PAGER_ATTACH, &pa) < 0) {
 		if (errno == EBUSY)
@@ -1142,7 +1204,14 @@ static int open_session(struct pager *p)
 	p->attached = true;
 	log_info("attached to %s (module API version %u)%s", p->device,
 		 hs.api_version, p->bk.fd >= 0 ? ", with a backing store" : "");
-	return 0;
+	if (pa.kept_fd != VMO_NO_FD && adopt_backing(p, &pa) < 0)
+		return -1;
+	if (pa.kept_fd == VMO_NO_FD && p->backing_busy) {
+		log_err("backing store %s: busy (mounted, or open exclusively elsewhere)",
+			p->backing_path);
+		return -1;
+	}
+	return take_over_records(p);
 }
 
 static int setup_signals(struct pager *p)
@@ -1290,10 +1359,22 @@ static int setup_paging(struct pager *p)
 	int ret;
 
 	if (p->backing_path) {
-		if (backing_open(&p->bk, p->backing_path, p->backing_size,
-				 p->eng.page_size))
+		ret = backing_open(&p->bk, p->backing_path, p->backing_size,
+				   p->eng.page_size);
+		if (ret == -EBUSY) {
+			/*
+			 * The module may hold it (opened exclusively by an
+			 * earlier pager whose pages are still in it): then
+			 * attaching hands it to us.
+			 */
+			log_info("backing store %s is busy: attaching without it, in case the module kept it",
+				 p->backing_path);
+			p->backing_busy = true;
+		} else if (ret) {
 			return -1;
-		engine_set_backing(&p->eng, &p->bk);
+		} else {
+			engine_set_backing(&p->eng, &p->bk);
+		}
 	}
 	if (p->background) {
 		ret = headroom_init(&p->hr, p->low_mib, p->high_mib,
@@ -1337,27 +1418,8 @@ static int setup(struct pager *p)
 	return setup_timer(p);
 }
 
-/* Paged-out pages go back into their objects, or a later pager loses them. */
-static void restore_pages(struct pager *p)
-{
-	uint64_t pages = 0;
-	int ret;
-
-	if (p->bk.fd < 0 || !p->bk.used)
-		return;
-	ret = engine_restore(&p->eng, &pages);
-	if (ret)
-		log_err("putting paged-out pages back: %s (%llu pages put back)",
-			strerror(-ret), (ull)pages);
-	else
-		log_info("%llu paged-out pages put back into their objects",
-			 (ull)pages);
-}
-
 static void shutdown_pager(struct pager *p)
 {
-	if (p->attached)
-		restore_pages(p);
 	while (p->clients)
 		drop_client(p, p->clients, "pager exiting");
 	free_graveyard(p);
@@ -1412,6 +1474,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	engine_set_objects(&p.eng, pager_object, pager_clean, pager_evict, &p);
+	engine_set_records(&p.eng, pager_record);
 	engine_set_fill_gate(&p.eng, headroom_gate, &p);
 	p.wake_start = wake_start();
 

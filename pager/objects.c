@@ -45,12 +45,15 @@ int objcache_init(struct objcache *oc, uint64_t page_size,
 	oc->done = calloc(oc->bits_words, sizeof(*oc->done));
 	oc->dropped = calloc(oc->bits_words, sizeof(*oc->dropped));
 	oc->present = calloc(oc->bits_words, sizeof(*oc->present));
+	oc->recs = calloc(buf_pages, sizeof(*oc->recs));
+	oc->freed = calloc(OBJCACHE_FREED_BATCH, sizeof(*oc->freed));
 	/* Page aligned: a file opened with O_DIRECT can be read into it. */
 	if (posix_memalign(&buf, page_size, (size_t)buf_pages * page_size))
 		buf = NULL;
 	oc->buf = buf;
 	if (!oc->hash || !oc->bitmap || !oc->ops || !oc->buf || !oc->dirty ||
-	    !oc->done || !oc->dropped || !oc->present) {
+	    !oc->done || !oc->dropped || !oc->present || !oc->recs ||
+	    !oc->freed) {
 		objcache_destroy(oc);
 		return -ENOMEM;
 	}
@@ -120,6 +123,10 @@ void objcache_destroy(struct objcache *oc)
 	free(oc->dropped);
 	free(oc->present);
 	oc->dirty = oc->done = oc->dropped = oc->present = NULL;
+	free(oc->recs);
+	oc->recs = NULL;
+	free(oc->freed);
+	oc->freed = NULL;
 	free(oc->buf);
 	oc->buf = NULL;
 	uring_exit(&oc->io);
@@ -426,7 +433,7 @@ static int read_store_page(struct objcache *oc, const struct pobj *o,
  * is busy here); gone means it was clean, so it equals its own record
  * or source: look again, from the records on.
  */
-static int ancestor_page(struct objcache *oc, const struct pobj *p,
+static int ancestor_page(struct objcache *oc, struct pobj *p,
 			 uint64_t idx)
 {
 	unsigned int tries;
@@ -462,10 +469,10 @@ static int ancestor_page(struct objcache *oc, const struct pobj *p,
  * mapping it: a store page cannot be mapped into another object's VMA
  * (architecture note, Copy-on-write), so the first access copies.
  */
-int objcache_read_shadow(struct objcache *oc, const struct pobj *o,
+int objcache_read_shadow(struct objcache *oc, struct pobj *o,
 			 uint64_t idx)
 {
-	const struct pobj *p = o;
+	struct pobj *p = o;
 	struct pobj *parent;
 	unsigned int hops = 0;
 	int ret;

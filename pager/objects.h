@@ -78,6 +78,15 @@ enum fill_source {
 	FILL_ZERO,		/* nothing below has it: zeroes */
 };
 
+/*
+ * VMO_IOC_PAGER_RECORD with @req (the module's copy of the page
+ * records, see include/linux/vmo.h).  Returns 0 or -errno (logged).
+ */
+typedef int (*objcache_record_fn)(void *arg, struct vmo_pager_record *req);
+
+/* Entries of oc->freed: records taken per VMO_RECORD_FREED or LIST. */
+#define OBJCACHE_FREED_BATCH	256
+
 struct objcache {
 	struct pobj **hash;	/* nbuckets chains, by id */
 	size_t nbuckets;	/* a power of two */
@@ -85,6 +94,7 @@ struct objcache {
 	objcache_open_fn open;	/* NULL: only anonymous objects served */
 	objcache_clean_fn clean;
 	objcache_evict_fn evict;	/* NULL: nothing is paged out */
+	objcache_record_fn record;	/* NULL: no module records (host) */
 	void *arg;		/* for the callbacks */
 	struct backing *bk;	/* NULL: no paging out of dirty pages */
 	uint64_t *ctr;		/* counters, indexed by enum vmo_pstat */
@@ -100,6 +110,10 @@ struct objcache {
 	uint64_t *done;		/* written out: end the write-back */
 	uint64_t *dropped;	/* EVICT dropped */
 	uint64_t *present;	/* in the store (SEEK_DATA) */
+	uint64_t *recs;		/* buf_pages records, for the module */
+	struct vmo_page_record *freed;	/* OBJCACHE_FREED_BATCH entries */
+	bool freed_pending;	/* the module has punched records for us */
+	bool warned_records;	/* "records differ" was logged */
 	struct slotmap_acct acct;	/* every object's slot map */
 	struct pobj *lru;	/* ring of open objects, or NULL */
 	struct pobj *hand;	/* victim clock: object ... */
@@ -174,7 +188,7 @@ int objcache_read_file(struct objcache *oc, const struct pobj *o,
  * the root of the chain, else zeroes.  Returns a FILL_* or -errno
  * (logged).
  */
-int objcache_read_shadow(struct objcache *oc, const struct pobj *o,
+int objcache_read_shadow(struct objcache *oc, struct pobj *o,
 			 uint64_t idx);
 
 /*

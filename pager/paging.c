@@ -169,6 +169,251 @@ uint64_t paging_record_run(const struct pobj *o, uint64_t idx, uint64_t max,
 	return slotmap_run(&o->map, idx, max, with_record);
 }
 
+/* ---- the module's copy of the records ---- */
+
+static uint64_t vmo_rec(uint32_t rec)
+{
+	if (rec == SM_REC_NONE)
+		return VMO_REC_NONE;
+	if (rec == SM_REC_ZERO)
+		return VMO_REC_ZERO;
+	return VMO_REC_SLOT(sm_rec_slot(rec));
+}
+
+/* The slot map record for the module's @rec; false if it fits none. */
+static bool sm_from_vmo_rec(uint64_t rec, uint32_t *out)
+{
+	if (rec == VMO_REC_NONE)
+		*out = SM_REC_NONE;
+	else if (rec == VMO_REC_ZERO)
+		*out = SM_REC_ZERO;
+	else if (VMO_REC_IS_SLOT(rec) && VMO_REC_SLOT_OF(rec) < SM_MAX_SLOTS)
+		*out = sm_slot_rec(VMO_REC_SLOT_OF(rec));
+	else
+		return false;
+	return true;
+}
+
+/* GET or SET the module's records of [first, first + n) in oc->recs. */
+static int record_range(struct objcache *oc, const struct pobj *o,
+			uint32_t op, uint64_t first, uint64_t n,
+			uint64_t *refused)
+{
+	struct vmo_pager_record req;
+	uint64_t done, k;
+	int ret;
+
+	*refused = 0;
+	for (done = 0; done < n; done += k) {
+		k = n - done < VMO_RECORD_MAX ? n - done : VMO_RECORD_MAX;
+		memset(&req, 0, sizeof(req));
+		req.op = op;
+		req.obj_id = o->id;
+		req.first = first + done;
+		req.npages = k;
+		req.recs = (uint64_t)(uintptr_t)(oc->recs + done);
+		ret = oc->record(oc->arg, &req);
+		if (ret)
+			return ret;
+		*refused += req.refused;
+	}
+	return 0;
+}
+
+static void set_record(struct objcache *oc, struct pobj *o, uint64_t idx,
+		       uint32_t rec);
+
+/*
+ * Tell the module where the pages just written (bits of oc->done) went,
+ * before they become clean: from then on the module may drop them at
+ * any moment, and only the records bring them back.  A page whose
+ * record is refused (punched out meanwhile; or its slot would eat into
+ * what reserved objects were promised) loses its done bit, so it stays
+ * dirty, and takes the module's record back, giving up its new slot.
+ */
+static void record_written(struct objcache *oc, struct pobj *o,
+			   uint64_t first, uint64_t n)
+{
+	uint64_t i, refused;
+	uint32_t rec;
+
+	if (!oc->record)
+		return;
+	for (i = 0; i < n; i++)
+		oc->recs[i] = tbit(oc->done, i) ?
+			vmo_rec(sm_rec(slotmap_get(&o->map, first + i))) :
+			VMO_REC_KEEP;
+	if (record_range(oc, o, VMO_RECORD_SET, first, n, &refused)) {
+		/* The module knows nothing of these: they stay dirty. */
+		zbits(oc, oc->done);
+		count(oc, VMO_PSTAT_ERRORS, 1);
+		return;
+	}
+	for (i = 0; refused && i < n; i++) {
+		if (!tbit(oc->done, i) ||
+		    oc->recs[i] == vmo_rec(sm_rec(slotmap_get(&o->map,
+							      first + i))))
+			continue;
+		oc->done[i / 64] &= ~(1ULL << (i % 64));
+		if (!sm_from_vmo_rec(oc->recs[i], &rec))
+			rec = SM_REC_NONE;
+		set_record(oc, o, first + i, rec);
+		count(oc, VMO_PSTAT_BACKING_FULL, 1);
+		refused--;
+	}
+}
+
+/*
+ * The records a client punched out (VMO_RECORD_FREED): free their slots
+ * where our own record still names them, and forget the pages.
+ */
+static void take_freed_one(struct objcache *oc, const struct vmo_page_record *r)
+{
+	struct pobj *o = objcache_find(oc, r->obj_id);
+	uint32_t rec, e;
+
+	/* Not open: we hold nothing of it (LIST opened every recorded one). */
+	if (!o || !sm_from_vmo_rec(r->rec, &rec))
+		return;
+	e = slotmap_get(&o->map, r->index);
+	if (sm_rec(e) != rec)
+		return;		/* already given up */
+	set_record(oc, o, r->index, SM_REC_NONE);
+	set_entry(oc, o, r->index, slotmap_get(&o->map, r->index) & ~SM_RES);
+}
+
+int paging_take_freed(struct objcache *oc)
+{
+	struct vmo_pager_record req;
+	uint64_t i;
+	int ret;
+
+	oc->freed_pending = false;
+	if (!oc->record)
+		return 0;
+	do {
+		memset(&req, 0, sizeof(req));
+		req.op = VMO_RECORD_FREED;
+		req.npages = OBJCACHE_FREED_BATCH;
+		req.recs = (uint64_t)(uintptr_t)oc->freed;
+		ret = oc->record(oc->arg, &req);
+		if (ret) {
+			oc->freed_pending = true;	/* try again later */
+			return ret;
+		}
+		for (i = 0; i < req.count; i++)
+			take_freed_one(oc, &oc->freed[i]);
+	} while (req.count == OBJCACHE_FREED_BATCH);
+	return 0;
+}
+
+/* Take one record over from an earlier pager (VMO_RECORD_LIST). */
+static int adopt_one(struct objcache *oc, const struct vmo_page_record *r)
+{
+	struct pobj *o;
+	uint32_t rec;
+	int ret;
+
+	ret = objcache_get(oc, r->obj_id, &o);
+	if (ret == -ENOENT)
+		return 0;	/* gone since: its records went with it */
+	if (ret)
+		return ret;
+	if (!sm_from_vmo_rec(r->rec, &rec) || !paging_tracks(oc, o->kind) ||
+	    (sm_rec_is_slot(rec) &&
+	     backing_claim(oc->bk, sm_rec_slot(rec), pobj_reserved(o)))) {
+		log_err("object %llu: page %llu: record %#llx from the module does not fit the backing store: that page is lost to this pager",
+			(ull)r->obj_id, (ull)r->index, (ull)r->rec);
+		count(oc, VMO_PSTAT_ERRORS, 1);
+		return 0;
+	}
+	if (slotmap_set(&o->map, r->index, rec)) {
+		log_err("object %llu: out of memory for page records", (ull)o->id);
+		if (sm_rec_is_slot(rec))
+			backing_free(oc->bk, sm_rec_slot(rec), pobj_reserved(o));
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+int paging_adopt(struct objcache *oc, uint64_t *adopted)
+{
+	struct vmo_pager_record req;
+	uint64_t obj_id = 0, first = 0, i;
+	int ret;
+
+	*adopted = 0;
+	if (!oc->record)
+		return 0;
+	for (;;) {
+		memset(&req, 0, sizeof(req));
+		req.op = VMO_RECORD_LIST;
+		req.obj_id = obj_id;
+		req.first = first;
+		req.npages = OBJCACHE_FREED_BATCH;
+		req.recs = (uint64_t)(uintptr_t)oc->freed;
+		ret = oc->record(oc->arg, &req);
+		if (ret)
+			return ret;
+		if (!req.count)
+			return 0;
+		for (i = 0; i < req.count; i++) {
+			ret = adopt_one(oc, &oc->freed[i]);
+			if (ret)
+				return ret;
+		}
+		*adopted += req.count;
+		obj_id = req.obj_id;
+		first = req.first;
+	}
+}
+
+/* Do the module's records of [idx, idx + n) equal ours?  In oc->recs. */
+static bool records_agree(const struct objcache *oc, const struct pobj *o,
+			  uint64_t idx, uint64_t n)
+{
+	uint64_t i;
+
+	for (i = 0; i < n; i++)
+		if (oc->recs[i] != vmo_rec(sm_rec(slotmap_get(&o->map,
+							      idx + i))))
+			return false;
+	return true;
+}
+
+int paging_confirm(struct objcache *oc, struct pobj *o, uint64_t idx,
+		   uint64_t n)
+{
+	uint64_t i, refused;
+	uint32_t rec, e;
+	int ret;
+
+	if (!oc->record || n > oc->buf_pages)
+		return 0;
+	ret = record_range(oc, o, VMO_RECORD_GET, idx, n, &refused);
+	if (ret || records_agree(oc, o, idx, n))
+		return ret;
+	/* Punched pages are the only way to differ: take them first. */
+	ret = paging_take_freed(oc);
+	if (ret)
+		return ret;
+	if (records_agree(oc, o, idx, n))
+		return 0;
+	for (i = 0; i < n; i++) {
+		e = slotmap_get(&o->map, idx + i);
+		if (!sm_from_vmo_rec(oc->recs[i], &rec) || sm_rec(e) == rec)
+			continue;
+		if (!oc->warned_records)
+			log_warn("object %llu: page %llu: the module's record %#llx differs from ours (%#x); going by the module's (logged once)",
+				 (ull)o->id, (ull)(idx + i),
+				 (ull)oc->recs[i], sm_rec(e));
+		oc->warned_records = true;
+		/* Not freed: whatever the slot holds, nobody else gets it. */
+		set_entry(oc, o, idx + i, (e & ~SM_REC_MASK) | rec);
+	}
+	return 0;
+}
+
 /* ---- reading records ---- */
 
 static void log_backing_io(struct objcache *oc, const struct pobj *o,
@@ -237,12 +482,19 @@ int paging_read_in(struct objcache *oc, const struct pobj *o, uint64_t idx,
 	return err;
 }
 
-int paging_read_record(struct objcache *oc, const struct pobj *o,
-		       uint64_t idx, char *buf)
+int paging_read_record(struct objcache *oc, struct pobj *o, uint64_t idx,
+		       char *buf)
 {
-	uint32_t rec = sm_rec(slotmap_get(&o->map, idx));
 	struct uring_op op;
+	uint32_t rec;
+	int ret;
 
+	if (sm_rec(slotmap_get(&o->map, idx))) {
+		ret = paging_confirm(oc, o, idx, 1);
+		if (ret)
+			return ret;
+	}
+	rec = sm_rec(slotmap_get(&o->map, idx));
 	if (rec == SM_REC_NONE)
 		return 0;
 	if (rec == SM_REC_ZERO || !oc->bk) {
@@ -461,6 +713,7 @@ static void page_out_dirty(struct objcache *oc, struct pobj *o,
 		count(oc, VMO_PSTAT_PAGES_OUT, pages);
 		count(oc, VMO_PSTAT_BACKING_BYTES_WRITTEN, op->done);
 	}
+	record_written(oc, o, first, n);
 	finish_written(oc, o, first, n);
 }
 
@@ -574,6 +827,8 @@ uint64_t paging_scavenge(struct objcache *oc, uint64_t want)
 
 	if (!oc->evict || !oc->clean || !oc->lru)
 		return 0;
+	if (oc->freed_pending)
+		paging_take_freed(oc);
 	oc->no_slot[0] = false;
 	oc->no_slot[1] = false;
 	/*
@@ -598,77 +853,4 @@ uint64_t paging_scavenge(struct objcache *oc, uint64_t want)
 		}
 	}
 	return got;
-}
-
-/* ---- before exit ---- */
-
-/*
- * Drop the clean pages of the run of recorded pages [first, first + n)
- * (they equal their records, which are about to go), then write each
- * page that is not in the store from its record into the store.
- */
-static int restore_run(struct objcache *oc, struct pobj *o, uint64_t first,
-		       uint64_t n, uint64_t *pages)
-{
-	uint64_t dropped, i, end;
-	unsigned int nops = 0, k;
-	int err = 0, ret;
-
-	if (oc->evict(oc->arg, o, first, n, NULL, &dropped))
-		return -EIO;
-	if (find_present(oc, o, first, n) < 0)
-		return -EIO;
-	ret = paging_read_in(oc, o, first, n);
-	if (ret)
-		return ret;
-	for (i = 0; (i = run_end(oc->present, i, n, true)) < n; i = end) {
-		end = run_end(oc->present, i, n, false);
-		oc->ops[nops++] = (struct uring_op){
-			.opcode = URING_WRITE,
-			.fd = o->store_fd,
-			.buf = page_buf(oc, i),
-			.len = (end - i) << oc->page_shift,
-			.off = (first + i) << oc->page_shift,
-		};
-	}
-	uring_run(&oc->io, oc->ops, nops);
-	for (k = 0; k < nops; k++) {
-		struct uring_op *op = &oc->ops[k];
-
-		if (op->error) {
-			log_err("object %llu: write(store, offset %#llx, %llu bytes): %s: those pages are lost to a later pager",
-				(ull)o->id, (ull)op->off, (ull)op->len,
-				strerror(-op->error));
-			count(oc, VMO_PSTAT_ERRORS, 1);
-			err = err ? err : op->error;
-			continue;
-		}
-		*pages += op->len >> oc->page_shift;
-	}
-	return err;
-}
-
-int paging_restore(struct objcache *oc, uint64_t *pages)
-{
-	struct pobj *o = oc->lru;
-	uint64_t idx, n;
-	int err = 0, ret;
-
-	*pages = 0;
-	if (!o || !oc->acct.records || !oc->evict || !oc->bk)
-		return 0;
-	log_info("putting %llu paged-out pages back into their objects before exiting",
-		 (ull)oc->acct.records);
-	do {
-		idx = 0;
-		while ((idx = slotmap_next(&o->map, idx, SM_REC_MASK)) !=
-		       SM_NONE) {
-			n = paging_record_run(o, idx, oc->buf_pages, true);
-			ret = restore_run(oc, o, idx, n, pages);
-			err = err ? err : ret;
-			idx += n;
-		}
-		o = o->lru_next;
-	} while (o != oc->lru);
-	return err;
 }

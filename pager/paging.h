@@ -42,6 +42,14 @@
  * (slot, or zeroes), copied in and marked clean: it equals its slot, so
  * it can go again without a write.  The slot stays with the page until
  * the object is gone.
+ *
+ * The module keeps a copy of the records (VMO_IOC_PAGER_RECORD), and
+ * that copy is the authority: step 3 sets it before the pages become
+ * clean (a refused record leaves the page dirty), page-in reads it
+ * first, a client's punch (MADV_REMOVE) marks records there that the
+ * pager takes with VMO_RECORD_FREED, and a pager that starts takes over
+ * every record an earlier one left (VMO_RECORD_LIST), so nothing paged
+ * out is lost when a pager dies, however it dies.
  */
 #ifndef VMO_PAGER_PAGING_H
 #define VMO_PAGER_PAGING_H
@@ -87,11 +95,33 @@ int paging_read_in(struct objcache *oc, const struct pobj *o, uint64_t idx,
 		   uint64_t n);
 
 /*
+ * Check our records of [idx, idx + n) against the module's and make
+ * ours agree (taking punched records first).  Call before paging in.
+ * Returns 0 or -errno (logged).
+ */
+int paging_confirm(struct objcache *oc, struct pobj *o, uint64_t idx,
+		   uint64_t n);
+
+/*
+ * Take the records that clients punched out (VMO_RECORD_FREED): free
+ * their slots.  Returns 0 or -errno (logged; tried again later).
+ */
+int paging_take_freed(struct objcache *oc);
+
+/*
+ * Take over every record an earlier pager left with the module
+ * (VMO_RECORD_LIST): open their objects, claim their slots.  Needs the
+ * backing store they point into (the one the module kept).  *@adopted:
+ * records taken.  Returns 0 or -errno (logged).
+ */
+int paging_adopt(struct objcache *oc, uint64_t *adopted);
+
+/*
  * Page @idx of @o as its record says, into @buf (one page): 1 if it has
  * one, 0 if not (@buf untouched), -errno (logged) on a read error.
  */
-int paging_read_record(struct objcache *oc, const struct pobj *o,
-		       uint64_t idx, char *buf);
+int paging_read_record(struct objcache *oc, struct pobj *o, uint64_t idx,
+		       char *buf);
 
 /*
  * Give back up to @want pages (see the top).  Returns the pages dropped
@@ -99,13 +129,5 @@ int paging_read_record(struct objcache *oc, const struct pobj *o,
  * tracked resident page) found nothing more to give.
  */
 uint64_t paging_scavenge(struct objcache *oc, uint64_t want);
-
-/*
- * Before the pager exits: put every paged-out page back into its
- * object's store (as the object's own, dirty page) and free its slot,
- * so that a pager started later, which knows no slots, loses nothing.
- * *@pages: pages written back.  Returns 0 or the first error (logged).
- */
-int paging_restore(struct objcache *oc, uint64_t *pages);
 
 #endif /* VMO_PAGER_PAGING_H */

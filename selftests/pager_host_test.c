@@ -369,6 +369,11 @@ struct objstub {
 	uint64_t edirty[MAX_TOBJ + 1][EPAGES / 64];
 	uint64_t erewrite[MAX_TOBJ + 1][EPAGES / 64];	/* written meanwhile */
 	unsigned int evicts;
+	/* Emulation of the module's page records (VMO_IOC_PAGER_RECORD). */
+	uint64_t erec[MAX_TOBJ + 1][EPAGES];
+	uint64_t epunched[MAX_TOBJ + 1][EPAGES / 64];
+	unsigned int record_sets;	/* SET requests */
+	unsigned int record_gets;	/* GET requests */
 };
 
 static int dup_fd(uint32_t fd)
@@ -486,6 +491,70 @@ static int stub_evict(void *arg, const struct pobj *o, uint64_t first,
 		(*dropped)++;
 	}
 	return 0;
+}
+
+/* GET/SET of the emulated records; a punched record reads as none. */
+static int emu_record_range(struct objstub *s, struct vmo_pager_record *req)
+{
+	uint64_t *recs = (uint64_t *)(uintptr_t)req->recs, i, idx;
+	uint64_t *rec;
+
+	if (req->obj_id > MAX_TOBJ || req->first + req->npages > EPAGES)
+		return -ENXIO;
+	for (i = 0; i < req->npages; i++) {
+		idx = req->first + i;
+		rec = &s->erec[req->obj_id][idx];
+		if (bit(s->epunched[req->obj_id], idx)) {
+			if (req->op == VMO_RECORD_SET &&
+			    recs[i] != VMO_REC_KEEP)
+				req->refused++;
+			recs[i] = VMO_REC_NONE;
+			continue;
+		}
+		if (req->op == VMO_RECORD_SET && recs[i] != VMO_REC_KEEP)
+			*rec = recs[i];
+		recs[i] = *rec;
+	}
+	return 0;
+}
+
+/* FREED: hand over the punched records, then forget them. */
+static int emu_record_freed(struct objstub *s, struct vmo_pager_record *req)
+{
+	struct vmo_page_record *out = (void *)(uintptr_t)req->recs;
+	uint64_t id, idx;
+
+	for (id = 1; id <= MAX_TOBJ; id++) {
+		for (idx = 0; idx < EPAGES && req->count < req->npages; idx++) {
+			if (!bit(s->epunched[id], idx))
+				continue;
+			out[req->count++] = (struct vmo_page_record){
+				.obj_id = id, .index = idx,
+				.rec = s->erec[id][idx],
+			};
+			s->epunched[id][idx / 64] &= ~(1ULL << (idx % 64));
+			s->erec[id][idx] = VMO_REC_NONE;
+		}
+	}
+	return 0;
+}
+
+/* objcache_record_fn: the module's records, emulated. */
+static int stub_record(void *arg, struct vmo_pager_record *req)
+{
+	struct objstub *s = arg;
+
+	switch (req->op) {
+	case VMO_RECORD_SET:
+		s->record_sets++;
+		return emu_record_range(s, req);
+	case VMO_RECORD_GET:
+		s->record_gets++;
+		return emu_record_range(s, req);
+	case VMO_RECORD_FREED:
+		return emu_record_freed(s, req);
+	}
+	return -EINVAL;	/* LIST is not emulated */
 }
 
 /* objcache_clean_fn: records the call, reports pages from @dirty. */
@@ -2892,17 +2961,52 @@ TEST_F(engine, paging_forget_unlisted_objects)
 	EXPECT_EQ(1, CTR(snap(self), OBJECTS));
 }
 
-TEST_F(engine, paging_restore_before_exit)
+/* Turn on the emulation of the module's page records. */
+static void records_on(FIXTURE_DATA(engine) *self)
+{
+	pthread_mutex_lock(&self->lock);
+	engine_set_records(&self->ctx, stub_record);
+	pthread_mutex_unlock(&self->lock);
+}
+
+TEST_F(engine, paging_tells_module_where_pages_went)
+{
+	uint64_t i, slots = 0;
+	char *m;
+	int a;
+
+	SKIP_IF_NO_UFFD();
+	ASSERT_EQ(0, paging_on(self, 64));
+	records_on(self);
+	a = add_object(self, 2, VMO_KIND_ANON, 0, 8 * self->ps, 0, 0, -1, 0);
+	ASSERT_LE(0, a);
+	m = map_object(self, 2, true);
+	ASSERT_NE(NULL, m);
+	for (i = 0; i < 8; i++)
+		write_page(m, self->ps, i, 111);
+	mark_dirty(self, 2, 0, 8);
+	EXPECT_EQ(8, scavenge(self, 8));
+	EXPECT_LE(1, self->objs.record_sets);
+	/* Every page written out has its slot recorded with the module. */
+	for (i = 0; i < 8; i++) {
+		EXPECT_TRUE(VMO_REC_IS_SLOT(self->objs.erec[2][i]));
+		slots += VMO_REC_IS_SLOT(self->objs.erec[2][i]);
+	}
+	EXPECT_EQ(self->bk.used, slots);
+}
+
+TEST_F(engine, paging_punched_record_is_not_paged_in)
 {
 	size_t ps = self->ps;
 	uint8_t *tmp = malloc(ps);
-	uint64_t i, pages = 0;
+	uint64_t i;
 	char *m;
 	int a;
 
 	SKIP_IF_NO_UFFD();
 	ASSERT_NE(NULL, tmp);
 	ASSERT_EQ(0, paging_on(self, 64));
+	records_on(self);
 	a = add_object(self, 2, VMO_KIND_ANON, 0, 8 * ps, 0, 0, -1, 0);
 	ASSERT_LE(0, a);
 	m = map_object(self, 2, true);
@@ -2911,19 +3015,20 @@ TEST_F(engine, paging_restore_before_exit)
 		write_page(m, ps, i, 111);
 	mark_dirty(self, 2, 0, 8);
 	EXPECT_EQ(8, scavenge(self, 8));
-	/* Page 1 comes back in (clean, equal to its slot). */
-	ASSERT_TRUE(page_is(m, ps, 1, 111, tmp));
+	EXPECT_EQ(8, self->bk.used);
+	/* A client punches page 3 out (MADV_REMOVE): its content is gone. */
 	pthread_mutex_lock(&self->lock);
-	EXPECT_EQ(0, engine_restore(&self->ctx, &pages));
+	set_bit(self->objs.epunched[2], 3);
 	pthread_mutex_unlock(&self->lock);
-	/* All in the store again; the clean one was rewritten too. */
-	EXPECT_EQ(8, pages);
-	EXPECT_EQ(8, store_count(a, ps, 8));
-	for (i = 0; i < 8; i++) {
-		ASSERT_EQ((ssize_t)ps, pread(a, tmp, ps, (off_t)(i * ps)));
-		EXPECT_EQ(pat(111, i * ps), tmp[0]);
-		EXPECT_EQ(pat(111, i * ps + ps - 1), tmp[ps - 1]);
-	}
+	/* The fault reads zeroes, not the old slot, whose slot is freed. */
+	for (i = 0; i < ps; i++)
+		ASSERT_EQ(0, peek(m + 3 * ps + i));
+	EXPECT_LE(1, self->objs.record_gets);
+	EXPECT_EQ(7, self->bk.used);
+	EXPECT_EQ(VMO_REC_NONE, self->objs.erec[2][3]);
+	/* Its neighbours still come back from their slots. */
+	ASSERT_TRUE(page_is(m, ps, 2, 111, tmp));
+	ASSERT_TRUE(page_is(m, ps, 4, 111, tmp));
 	free(tmp);
 }
 

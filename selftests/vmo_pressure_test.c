@@ -9,8 +9,11 @@
  * anonymous pages out; a shadow over a file under pressure loses its
  * clean copies (re-derived later) and pages its own pages out; a
  * reserved object cannot commit more than the backing store holds and
- * keeps its content under pressure; a pager that is stopped puts what
- * it paged out back into the objects, so the next one loses nothing.
+ * keeps its content under pressure, and slots held by unreserved
+ * objects count against new reservations; a pager that is stopped or
+ * killed leaves its records and backing store with the module, so the
+ * next one loses nothing; MADV_REMOVE of paged-out pages forgets them;
+ * a full backing store keeps the rest resident and loses nothing.
  */
 #include "vmo_util.h"
 #include "kselftest_harness.h"
@@ -480,45 +483,252 @@ TEST_F_TIMEOUT(pressure, reserve_within_backing_store, 1200)
 }
 
 /*
- * The pager's backing store dies with it (a new pager knows no slots):
- * on SIGTERM it puts every paged-out page back into its object first.
+ * A new anonymous object of @pages pages with pattern @o, paged out but
+ * for at most 64 pages.  Returns its fd (mapping in *@m) or -1.
  */
-TEST_F_TIMEOUT(pressure, pager_exit_puts_pages_back, 600)
+static int paged_out_object(struct __test_metadata *_metadata,
+			    struct vmo_lib *v, size_t pages, int o,
+			    unsigned char **m)
+{
+	char text[32];
+	int fd;
+
+	fd = map_anon(v, pages, 0, m);
+	if (fd < 0)
+		return -1;
+	fill_range(*m, o, pages);
+	snprintf(text, sizeof(text), "%zu\n", pages);
+	if (vmo_util_write_proc("/proc/vmo/scavenge", text) ||
+	    wait_resident_at_most(fd, 64) > 64) {
+		TH_LOG("object of %zu pages not paged out", pages);
+		vmo_unmap(v, *m, pages * PAGE);
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Polls until stat @name is at most @max; returns the last value read. */
+static long long wait_stat_at_most(const char *name, long long max)
+{
+	long long val = -1;
+	int i;
+
+	for (i = 0; i < 500; i++) {
+		val = vmo_util_stat(name);
+		if (val >= 0 && val <= max)
+			break;
+		vmo_util_sleep_ms(10);
+	}
+	return val;
+}
+
+/*
+ * However a pager goes (@sig), its records and its backing store stay
+ * with the module: the next pager pages the pages in, nothing is lost,
+ * and nothing had to be put back into memory first.
+ */
+static void pager_goes(struct __test_metadata *_metadata, struct vmo_lib *v,
+		       int sig, int o)
 {
 	const size_t pages = SMALL_PAGES;
+	long long base = vmo_util_stat("record_slots"), slots;
 	struct vmo_info info = { 0 };
-	unsigned long long res;
 	bool stopped, started;
 	unsigned char *m;
-	char text[32];
+	int fd;
+
+	ASSERT_GE(base, 0);
+	fd = paged_out_object(_metadata, v, pages, o, &m);
+	ASSERT_GE(fd, 0);
+	ASSERT_LE(base + (long long)pages - 64, vmo_util_stat("record_slots"));
+
+	/* No assertion until a pager is back: the suite needs one. */
+	stopped = vmo_util_signal_pager(sig);
+	EXPECT_EQ(0, vmo_info(fd, &info));
+	slots = vmo_util_stat("record_slots");
+	started = vmo_util_start_pager();
+	ASSERT_TRUE(stopped);
+	ASSERT_TRUE(started);
+	EXPECT_GE(64, info.resident_pages);
+	EXPECT_LE(base + (long long)pages - 64, slots);
+	ASSERT_EQ(pages, first_bad(m, o, pages));
+	EXPECT_LE((long long)pages - 64,
+		  vmo_util_wait_stat("pager_pages_in", (long long)pages - 64));
+	vmo_unmap(v, m, pages * PAGE);
+	close(fd);
+	/* The object's records went with it. */
+	EXPECT_EQ(base, vmo_util_stat("record_slots"));
+}
+
+TEST_F_TIMEOUT(pressure, pager_stopped_leaves_pages_with_module, 600)
+{
+	if (!pager_has_backing())
+		SKIP(return, "the pager has no backing store");
+	pager_goes(_metadata, self->v, SIGTERM, 12);
+}
+
+TEST_F_TIMEOUT(pressure, pager_killed_loses_nothing, 600)
+{
+	if (!pager_has_backing())
+		SKIP(return, "the pager has no backing store");
+	pager_goes(_metadata, self->v, SIGKILL, 15);
+}
+
+/*
+ * MADV_REMOVE of paged-out pages: their content is gone, so they read
+ * as zero afterwards (not as they were), their slots are freed, and the
+ * pages around them still read back as they were.
+ */
+TEST_F_TIMEOUT(pressure, madv_remove_forgets_paged_out_pages, 600)
+{
+	const size_t pages = SMALL_PAGES, first = 16, n = 32;
+	long long slots;
+	unsigned char *m;
+	size_t pg, i;
 	int fd;
 
 	if (!pager_has_backing())
 		SKIP(return, "the pager has no backing store");
+	fd = paged_out_object(_metadata, self->v, pages, 13, &m);
+	ASSERT_GE(fd, 0);
+	slots = vmo_util_stat("record_slots");
+	ASSERT_LE((long long)pages - 64, slots);
+
+	ASSERT_EQ(0, madvise(m + first * PAGE, n * PAGE, MADV_REMOVE));
+	for (pg = first; pg < first + n; pg++)
+		for (i = 0; i < PAGE; i++)
+			ASSERT_EQ(0, m[pg * PAGE + i])
+				TH_LOG("page %zu byte %zu", pg, i);
+	ASSERT_EQ(first, first_bad(m, 13, first));
+	for (pg = first + n; pg < pages; pg++)
+		ASSERT_TRUE(check_page((uint64_t *)(m + pg * PAGE), 13, pg))
+			TH_LOG("page %zu", pg);
+	/* The pager took the punched records and freed their slots. */
+	EXPECT_EQ(0, wait_stat_at_most("records_punched", 0));
+	EXPECT_GE(slots - (long long)n,
+		  wait_stat_at_most("record_slots", slots - (long long)n));
+	vmo_unmap(self->v, m, pages * PAGE);
+	close(fd);
+}
+
+/*
+ * Slots that unreserved objects hold count against reservations: a
+ * reservation that fits the backing store only if those slots were
+ * free is refused; one that fits what is left is taken.
+ */
+TEST_F_TIMEOUT(pressure, reserve_counts_slots_in_use, 600)
+{
+	const size_t pages = SMALL_PAGES;
+	long long overcommit = read_proc_num("/proc/sys/vm/overcommit_memory");
+	long long backing, reserved, used, room;
+	unsigned char *m;
+	int fd, big, fits;
+	char old[24];
+
+	if (!pager_has_backing())
+		SKIP(return, "the pager has no backing store");
+	ASSERT_GE(overcommit, 0);
+	fd = paged_out_object(_metadata, self->v, pages, 16, &m);
+	ASSERT_GE(fd, 0);
+	backing = vmo_util_stat("pager_backing_pages");
+	reserved = vmo_util_stat("reserved_pages");
+	used = vmo_util_stat("record_slots_unreserved");
+	ASSERT_LE((long long)pages - 64, used);
+	room = backing - reserved - used;
+	ASSERT_GT(room, 64);
+
+	/* Memory accounting would refuse first: RAM is far smaller. */
+	ASSERT_EQ(0, vmo_util_write_proc("/proc/sys/vm/overcommit_memory", "1"));
+	big = vmo_create_anon(self->v, (room + 1) * PAGE,
+			      VMO_CREATE_RESERVE | VMO_CREATE_CLOEXEC, NULL);
+	fits = vmo_create_anon(self->v, (room - 64) * PAGE,
+			       VMO_CREATE_RESERVE | VMO_CREATE_CLOEXEC, NULL);
+	snprintf(old, sizeof(old), "%lld", overcommit);
+	ASSERT_EQ(0, vmo_util_write_proc("/proc/sys/vm/overcommit_memory", old));
+	EXPECT_EQ(-ENOMEM, big);
+	EXPECT_LE(0, fits);
+	if (big >= 0)
+		close(big);
+	if (fits >= 0)
+		close(fits);
+	EXPECT_EQ(reserved, vmo_util_stat("reserved_pages"));
+	ASSERT_EQ(pages, first_bad(m, 16, pages));
+	vmo_unmap(self->v, m, pages * PAGE);
+	close(fd);
+}
+
+/* Does file @path contain @text? */
+static bool file_has(const char *path, const char *text)
+{
+	char line[512];
+	bool found = false;
+	FILE *f = fopen(path, "r");
+
+	if (!f)
+		return false;
+	while (!found && fgets(line, sizeof(line), f))
+		found = strstr(line, text);
+	fclose(f);
+	return found;
+}
+
+#define SMALL_BACKING	"/tmp/vmo-small-backing"
+#define SMALL_SLOTS	512
+
+/*
+ * A backing store too small for what is asked: the pager fills it, says
+ * so in its log and counters, keeps the rest resident (dirty), and
+ * every page still reads back as it was written.
+ */
+TEST_F_TIMEOUT(pressure, backing_store_full, 600)
+{
+	const size_t pages = 4 * SMALL_SLOTS;
+	struct vmo_info info = { 0 };
+	bool stopped, started;
+	unsigned char *m;
+	char text[128];
+	int fd;
+
+	if (!pager_has_backing())
+		SKIP(return, "the pager has no backing store");
+	ASSERT_EQ(0, vmo_util_stat("record_slots"))
+		TH_LOG("pages of other tests are still out");
+	stopped = vmo_util_stop_pager();
+	snprintf(text, sizeof(text), "--backing %s --backing-size %zu",
+		 SMALL_BACKING, (size_t)SMALL_SLOTS * PAGE);
+	started = stopped && vmo_util_start_pager_args(text);
+	if (!started) {
+		vmo_util_start_pager();
+		ASSERT_TRUE(stopped);
+		ASSERT_TRUE(started);
+	}
+	EXPECT_EQ(SMALL_SLOTS, vmo_util_stat("pager_backing_pages"));
 
 	fd = map_anon(self->v, pages, 0, &m);
-	ASSERT_GE(fd, 0);
-	fill_range(m, 12, pages);
-	snprintf(text, sizeof(text), "%zu\n", pages);
-	ASSERT_EQ(0, vmo_util_write_proc("/proc/vmo/scavenge", text));
-	res = wait_resident_at_most(fd, 64);
-	ASSERT_GE(64, res);
-	ASSERT_LE((long long)(pages - 64),
-		  vmo_util_stat("pager_backing_slots_used"));
-
-	/* No assertion until a pager is back: the suite needs one. */
+	EXPECT_GE(fd, 0);
+	if (fd >= 0) {
+		fill_range(m, 17, pages);
+		snprintf(text, sizeof(text), "%zu\n", pages);
+		EXPECT_EQ(0, vmo_util_write_proc("/proc/vmo/scavenge", text));
+		EXPECT_LE(1, vmo_util_wait_stat("pager_backing_full", 1));
+		EXPECT_EQ(SMALL_SLOTS, vmo_util_wait_stat(
+			  "pager_backing_slots_used", SMALL_SLOTS));
+		EXPECT_EQ(0, vmo_util_stat("pager_backing_slots_free"));
+		EXPECT_EQ(0, vmo_info(fd, &info));
+		/* What did not fit stays resident. */
+		EXPECT_LE(pages - SMALL_SLOTS, info.resident_pages);
+		EXPECT_TRUE(file_has("/tmp/pager.log", "full"));
+		EXPECT_EQ(pages, first_bad(m, 17, pages));
+		vmo_unmap(self->v, m, pages * PAGE);
+		close(fd);
+	}
+	/* Back to the VM's own pager, whatever happened above. */
 	stopped = vmo_util_stop_pager();
-	EXPECT_EQ(0, vmo_info(fd, &info));
+	unlink(SMALL_BACKING);
 	started = vmo_util_start_pager();
 	ASSERT_TRUE(stopped);
 	ASSERT_TRUE(started);
-	/* In the store again, as the object's own (dirty) pages. */
-	EXPECT_EQ(pages, info.resident_pages);
-	EXPECT_EQ(0, info.clean_pages);
-	ASSERT_EQ(pages, first_bad(m, 12, pages));
-	EXPECT_EQ(0, vmo_util_stat("pager_backing_slots_used"));
-	vmo_unmap(self->v, m, pages * PAGE);
-	close(fd);
 }
 
 TEST_HARNESS_MAIN

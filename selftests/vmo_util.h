@@ -199,24 +199,29 @@ static inline bool vmo_util_wait_pager(int want)
 	return false;
 }
 
-/* Stops the system's pager (SIGTERM) and waits for it to detach. */
-static inline bool vmo_util_stop_pager(void)
+/* Sends the system's pager @sig and waits for it to detach. */
+static inline bool vmo_util_signal_pager(int sig)
 {
 	long long pid = vmo_util_stat("pager_pid");
 
 	if (pid <= 0)
 		return true;
-	if (kill(pid, SIGTERM))
+	if (kill(pid, sig))
 		return false;
 	return vmo_util_wait_pager(0);
 }
 
+static inline bool vmo_util_stop_pager(void)
+{
+	return vmo_util_signal_pager(SIGTERM);
+}
+
 /*
- * Starts a pager ($VMO_PAGER) with the arguments the VM started the
- * first one with ($VMO_PAGER_ARGS), detached, logging where the VM init
- * collects the log, and waits for it to attach.
+ * Starts a pager ($VMO_PAGER) with arguments @args (space separated),
+ * detached, logging where the VM init collects the log, and waits for
+ * it to attach.
  */
-static inline bool vmo_util_start_pager(void)
+static inline bool vmo_util_start_pager_args(const char *pargs)
 {
 	char *args, *tok, *save = NULL, *argv[64] = { "vmo-pager" };
 	int argc = 1, fd;
@@ -233,7 +238,7 @@ static inline bool vmo_util_start_pager(void)
 			  0644);
 		if (fd >= 0)
 			dup2(fd, 2);
-		args = strdup(vmo_util_env("VMO_PAGER_ARGS", ""));
+		args = strdup(pargs);
 		for (tok = strtok_r(args, " ", &save); tok && argc < 63;
 		     tok = strtok_r(NULL, " ", &save))
 			argv[argc++] = tok;
@@ -242,6 +247,12 @@ static inline bool vmo_util_start_pager(void)
 		_exit(127);
 	}
 	return vmo_util_wait_pager(1);
+}
+
+/* A pager with the arguments the VM started the first one with. */
+static inline bool vmo_util_start_pager(void)
+{
+	return vmo_util_start_pager_args(vmo_util_env("VMO_PAGER_ARGS", ""));
 }
 
 /* Waits for a child and returns its exit code, or -1 if it did not exit. */

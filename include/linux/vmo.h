@@ -33,6 +33,7 @@
 #define VMO_FEATURE_SHADOW	_BITULL(5)	/* copy-on-write shadow objects */
 #define VMO_FEATURE_SYNC	_BITULL(6)	/* VMO_OBJ_SYNC write-back */
 #define VMO_FEATURE_SCAVENGE	_BITULL(7)	/* shrinker, eventfd, evict */
+#define VMO_FEATURE_RECORDS	_BITULL(8)	/* page records, kept backing */
 
 /**
  * struct vmo_handshake - agree on the API version (first request)
@@ -214,18 +215,28 @@ struct vmo_map_notify {
 
 /* Flags of struct vmo_pager_attach. */
 #define VMO_PAGER_EVENTFD	_BITUL(0)	/* @eventfd is valid */
-#define VMO_PAGER_BACKING	_BITUL(1)	/* @backing_pages is valid */
+#define VMO_PAGER_BACKING	_BITUL(1)	/* @backing_fd, @backing_pages */
 
 /**
  * struct vmo_pager_attach - make this session the pager
- * @flags: VMO_PAGER_EVENTFD or 0.
+ * @flags: VMO_PAGER_EVENTFD, VMO_PAGER_BACKING, or 0.
  * @eventfd: with VMO_PAGER_EVENTFD: an eventfd on which the module asks
  *	for pages (a scavenge request): it adds the number of pages it
  *	wants the pager to give back; requests add up until read.  Must be
  *	0 without the flag.
  * @backing_pages: with VMO_PAGER_BACKING: the pages the pager's backing
- *	store holds; reserved objects (VMO_CREATE_RESERVE) may not commit
- *	more.  Must be 0 without the flag.
+ *	store holds (at least 1); reserved objects (VMO_CREATE_RESERVE)
+ *	may not commit more.  Must be 0 without the flag.
+ * @backing_fd: with VMO_PAGER_BACKING: the backing store, a regular
+ *	file or a block device open for reading and writing.  The module
+ *	keeps a reference, so that the pages recorded in it (see
+ *	VMO_IOC_PAGER_RECORD) outlive the pager.  Must be 0 without the
+ *	flag.
+ * @kept_fd: out: VMO_NO_FD, or a new fd (O_CLOEXEC) on the backing store
+ *	of an earlier pager, which still holds recorded pages: the pager
+ *	must use it (and its size, @kept_pages) instead of its own, and
+ *	take the records over with VMO_RECORD_LIST.
+ * @kept_pages: out: with @kept_fd: the kept store's size in pages.
  * @reserved: must be 0.
  *
  * VMO_IOC_PAGER_ATTACH needs CAP_SYS_ADMIN (EPERM); a second pager gets
@@ -237,6 +248,9 @@ struct vmo_pager_attach {
 	__u32 flags;
 	__u32 eventfd;
 	__u64 backing_pages;
+	__u32 backing_fd;
+	__u32 kept_fd;
+	__u64 kept_pages;
 	__u64 reserved[2];
 };
 
@@ -246,6 +260,7 @@ struct vmo_pager_attach {
 #define VMO_EV_MAP		3	/* a client mapped an object */
 #define VMO_EV_OBJ_GONE		4	/* an object was freed */
 #define VMO_EV_SYNC		5	/* write object back, then PAGER_DONE */
+#define VMO_EV_RECORDS_FREED	6	/* punched records: VMO_RECORD_FREED */
 
 /* Flags of struct vmo_event and struct vmo_lookup. */
 #define VMO_MAP_SHARED		_BITUL(0)	/* MAP_SHARED (else private) */
@@ -276,6 +291,11 @@ struct vmo_pager_attach {
  * and VMO_IOC_PAGER_OBJECT still answers for @obj_id) until the pager
  * has written it back and sent VMO_IOC_PAGER_DONE.  A pager that attaches
  * is sent one for every such object still waiting.
+ *
+ * RECORDS_FREED says that a client punched pages out of an object
+ * (MADV_REMOVE, fallocate) whose records named backing store slots:
+ * fetch them with VMO_RECORD_FREED and free the slots.  At most one is
+ * queued at a time.
  *
  * The ioctl fails with EAGAIN when no event is queued; poll() on the
  * pager session reports POLLIN when one is.
@@ -497,6 +517,90 @@ struct vmo_scavenge {
 	__u64 reserved[2];
 };
 
+/* Page records: where a page's content is while it is not resident. */
+#define VMO_REC_NONE		0ULL	/* nothing: zero, the file or the parent */
+#define VMO_REC_ZERO		1ULL	/* all zero (not the file's or parent's) */
+#define VMO_REC_SLOT(slot)	((__u64)(slot) + 2)	/* backing store page */
+/* 2 .. VMO_REC_KEEP - 1, with one use of @rec. */
+#define VMO_REC_IS_SLOT(rec)	((__u64)(rec) - 2 < VMO_REC_KEEP - 2)
+#define VMO_REC_SLOT_OF(rec)	((rec) - 2)
+#define VMO_REC_KEEP		(~0ULL)	/* SET: leave this page's record */
+
+/* Operations of VMO_IOC_PAGER_RECORD. */
+#define VMO_RECORD_GET		1	/* read the records of a range */
+#define VMO_RECORD_SET		2	/* set them */
+#define VMO_RECORD_LIST		3	/* every slot record, from a cursor */
+#define VMO_RECORD_FREED	4	/* take the slots punched out */
+
+/* Most pages (GET, SET) or entries (LIST, FREED) per request. */
+#define VMO_RECORD_MAX		4096
+
+/**
+ * struct vmo_page_record - one record (VMO_RECORD_LIST, VMO_RECORD_FREED)
+ * @obj_id: the object.
+ * @index: the page's index in the object.
+ * @rec: VMO_REC_SLOT(slot) (LIST: also VMO_REC_ZERO).
+ */
+struct vmo_page_record {
+	__u64 obj_id;
+	__u64 index;
+	__u64 rec;
+};
+
+/**
+ * struct vmo_pager_record - the module's copy of the page records
+ * @op: VMO_RECORD_*.
+ * @flags: must be 0.
+ * @obj_id: GET, SET: the object; LIST: in/out cursor, the object to
+ *	start at (0 for the first), set to where the next call goes on;
+ *	FREED: must be 0.
+ * @first: GET, SET: first page index; LIST: in/out cursor, the page to
+ *	start at in @obj_id; FREED: must be 0.
+ * @npages: GET, SET: pages, 1..VMO_RECORD_MAX; LIST, FREED: room in
+ *	@recs in entries, 1..VMO_RECORD_MAX.
+ * @recs: user pointer: GET, SET: @npages __u64 records, one per page;
+ *	LIST, FREED: @npages struct vmo_page_record.
+ * @count: out: GET: pages with a record; SET: records changed; LIST,
+ *	FREED: entries filled (0: no more).
+ * @refused: out: SET: pages whose record was left as it was.
+ * @reserved: must be 0.
+ *
+ * The pager tells the module where it put each page it wrote out, so
+ * that a page the module drops (clean, VMO_IOC_PAGER_EVICT or the
+ * shrinker) can be found again by any pager, also after this one was
+ * killed: the module keeps the records and the backing store (see
+ * struct vmo_pager_attach).  The records are the authority: the pager
+ * reads them (GET) before it pages a page in.
+ *
+ * SET: @recs[i] is the new record of page @first + i, or VMO_REC_KEEP.
+ * VMO_REC_NONE is always taken.  A slot or zero record is taken only
+ * for a page present in the store (a page punched out meanwhile has
+ * nothing to record), whose old record was not punched and not yet
+ * fetched with FREED, and, for an object not created with
+ * VMO_CREATE_RESERVE, only while the slots of such objects leave room
+ * for every reserved page; else it is refused.  On return @recs[i] is
+ * the record in effect.  A slot at or past the backing store's end is
+ * EINVAL (nothing is changed).
+ *
+ * FREED: records that named a slot and whose page a client punched out
+ * of the store; each is returned once, then forgotten.  The pager frees
+ * the slots (if its own record of the page still names them).
+ *
+ * ENOENT if @obj_id names no object; ENXIO for a range past its end;
+ * ENODEV when no backing store is known (SET of a slot).
+ */
+struct vmo_pager_record {
+	__u32 op;
+	__u32 flags;
+	__u64 obj_id;
+	__u64 first;
+	__u64 npages;
+	__u64 recs;
+	__u64 count;
+	__u64 refused;
+	__u64 reserved[2];
+};
+
 /**
  * struct vmo_pager_done - complete a request (VMO_IOC_PAGER_DONE)
  * @seq: the event's @seq.
@@ -530,7 +634,7 @@ struct vmo_pager_stats {
 #define VMO_IOC_CREATE		_IOWR(VMO_IOC_MAGIC, 0x01, struct vmo_create)
 #define VMO_IOC_CLIENT_ATTACH	_IOWR(VMO_IOC_MAGIC, 0x02, struct vmo_client_attach)
 #define VMO_IOC_MAP_NOTIFY	_IOW(VMO_IOC_MAGIC, 0x03, struct vmo_map_notify)
-#define VMO_IOC_PAGER_ATTACH	_IOW(VMO_IOC_MAGIC, 0x10, struct vmo_pager_attach)
+#define VMO_IOC_PAGER_ATTACH	_IOWR(VMO_IOC_MAGIC, 0x10, struct vmo_pager_attach)
 #define VMO_IOC_PAGER_EVENT	_IOR(VMO_IOC_MAGIC, 0x11, struct vmo_event)
 #define VMO_IOC_PAGER_LOOKUP	_IOWR(VMO_IOC_MAGIC, 0x12, struct vmo_lookup)
 #define VMO_IOC_PAGER_STATS	_IOW(VMO_IOC_MAGIC, 0x13, struct vmo_pager_stats)
@@ -538,6 +642,7 @@ struct vmo_pager_stats {
 #define VMO_IOC_PAGER_CLEAN	_IOWR(VMO_IOC_MAGIC, 0x15, struct vmo_pager_clean)
 #define VMO_IOC_PAGER_DONE	_IOW(VMO_IOC_MAGIC, 0x16, struct vmo_pager_done)
 #define VMO_IOC_PAGER_EVICT	_IOWR(VMO_IOC_MAGIC, 0x17, struct vmo_pager_evict)
+#define VMO_IOC_PAGER_RECORD	_IOWR(VMO_IOC_MAGIC, 0x18, struct vmo_pager_record)
 #define VMO_IOC_SCAVENGE	_IOWR(VMO_IOC_MAGIC, 0x20, struct vmo_scavenge)
 
 /* On an object fd. */
