@@ -22,11 +22,12 @@
 # pager with --backing /dev/vda once the pager has that option.
 #
 # Environment:
-#   VM_MEM=1G            guest memory (all modes but pressure)
+#   VM_MEM=1G            guest memory (all modes but pressure and demo)
 #   VM_PRESSURE_MEM=256M guest memory of the pressure mode
+#   VM_DEMO_MEM=256M     guest memory of the demo mode (it runs twice RAM)
 #   VM_SMP=2             guest CPUs
 #   VM_TIMEOUT=secs      hard timeout (default: test 900, pressure 900,
-#                        demo 300, bench 900)
+#                        demo 600, bench 900)
 #   VM_TESTS=a,b         test/pressure mode: only run these test binaries
 #   VM_TEST_TIMEOUT=secs test/pressure mode: per-binary timeout in the VM
 #                        (default 300)
@@ -52,7 +53,7 @@ mem=${VM_MEM:-1G}
 case $mode in
 test) def_timeout=900 ;;
 pressure) def_timeout=900 mem=${VM_PRESSURE_MEM:-256M} ;;
-demo) def_timeout=300 ;;
+demo) def_timeout=600 mem=${VM_DEMO_MEM:-256M} ;;
 bench) def_timeout=900 ;;
 shell) def_timeout=0 ;;
 *) die "unknown MODE '$mode' (expected test, pressure, demo, shell or bench)" ;;

@@ -2,7 +2,11 @@
 /*
  * vmo-demo: anonymous objects end to end.  Creates two demand-zero
  * objects, maps them, writes and reads them, shares one with a child
- * process, and shows /proc/vmo before and after.
+ * process, and shows /proc/vmo before and after.  Then a workload twice
+ * as big as RAM (the demo VM has 256 MiB and no swap): anonymous
+ * objects written with a pattern and read back, with the pager paging
+ * pages out to its backing store and in again, its counters shown as
+ * they move.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -15,6 +19,7 @@
 #include "libvmo.h"
 
 #define PAGE 4096UL
+#define BIG_OBJ_MB 32UL
 
 static void show(const char *path)
 {
@@ -50,6 +55,111 @@ static void show_info(int fd)
 	       (unsigned long long)info.id, (unsigned long long)info.size,
 	       (unsigned long long)info.resident_pages,
 	       (unsigned long long)info.mappings);
+}
+
+/* The value of @key in /proc/vmo/stats, or -1. */
+static long long stat_of(const char *key)
+{
+	char line[256], name[128];
+	long long val, ret = -1;
+	FILE *f = fopen("/proc/vmo/stats", "r");
+
+	if (!f)
+		return -1;
+	while (ret < 0 && fgets(line, sizeof(line), f))
+		if (sscanf(line, "%127s %lld", name, &val) == 2 &&
+		    !strcmp(name, key))
+			ret = val;
+	fclose(f);
+	return ret;
+}
+
+static unsigned long long mem_total_mb(void)
+{
+	unsigned long long kb = 0;
+	char line[256];
+	FILE *f = fopen("/proc/meminfo", "r");
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "MemTotal: %llu kB", &kb) == 1)
+			break;
+	fclose(f);
+	return kb / 1024;
+}
+
+static void show_paging(const char *when)
+{
+	printf("%-24s store pages %6lld | paged out %7lld, in %7lld | backing used %7lld free %7lld | scavenge requests %lld\n",
+	       when, stat_of("store_pages"), stat_of("pager_pages_out"),
+	       stat_of("pager_pages_in"), stat_of("pager_backing_slots_used"),
+	       stat_of("pager_backing_slots_free"),
+	       stat_of("pager_scavenge_requests"));
+	fflush(stdout);
+}
+
+static uint64_t big_pattern(size_t obj, size_t pg)
+{
+	return (obj << 40) ^ (pg * 0x9e3779b97f4a7c15ULL) ^ 0x5a5a;
+}
+
+/* Twice RAM in anonymous objects: written, then read back and checked. */
+static void bigger_than_ram(struct vmo_lib *v)
+{
+	unsigned long long ram = mem_total_mb();
+	size_t nobj = ram * 2 / BIG_OBJ_MB + 1, size = BIG_OBJ_MB << 20;
+	size_t pages = size / PAGE, o, pg;
+	unsigned char **map = calloc(nobj, sizeof(*map));
+	int *fd = calloc(nobj, sizeof(*fd)), err;
+	char when[64];
+
+	if (!map || !fd || !ram)
+		die("bigger than RAM: setup", -ENOMEM);
+	printf("\n== bigger than RAM: %zu objects of %lu MiB (%zu MiB) in %llu MiB of RAM, no swap\n",
+	       nobj, BIG_OBJ_MB, nobj * BIG_OBJ_MB, ram);
+	if (stat_of("pager_backing_pages") <= 0) {
+		printf("the pager has no backing store: skipped\n");
+		return;
+	}
+	show_paging("before");
+	for (o = 0; o < nobj; o++) {
+		fd[o] = vmo_create_anon(v, size, VMO_CREATE_CLOEXEC, NULL);
+		if (fd[o] < 0)
+			die("create", fd[o]);
+		err = vmo_map(v, fd[o], 0, size, PROT_READ | PROT_WRITE,
+			      MAP_SHARED, (void **)&map[o]);
+		if (err)
+			die("map", err);
+		for (pg = 0; pg < pages; pg++)
+			*(uint64_t *)(map[o] + pg * PAGE) = big_pattern(o, pg);
+		if (o % 4 == 3 || o + 1 == nobj) {
+			snprintf(when, sizeof(when), "written %zu MiB",
+				 (o + 1) * BIG_OBJ_MB);
+			show_paging(when);
+		}
+	}
+	for (o = 0; o < nobj; o++) {
+		for (pg = 0; pg < pages; pg++)
+			if (*(uint64_t *)(map[o] + pg * PAGE) !=
+			    big_pattern(o, pg))
+				die("bigger than RAM: a page came back wrong",
+				    -EIO);
+		if (o % 4 == 3 || o + 1 == nobj) {
+			snprintf(when, sizeof(when), "read back %zu MiB",
+				 (o + 1) * BIG_OBJ_MB);
+			show_paging(when);
+		}
+	}
+	printf("every page of %zu MiB read back as written\n",
+	       nobj * BIG_OBJ_MB);
+	for (o = 0; o < nobj; o++) {
+		vmo_unmap(v, map[o], size);
+		close(fd[o]);
+	}
+	show_paging("all freed");
+	free(map);
+	free(fd);
 }
 
 int main(void)
@@ -123,9 +233,10 @@ int main(void)
 	vmo_unmap(v, b, size);
 	close(fa);
 	close(fb);
-	vmo_close(v);
 	printf("unmapped and closed: both objects are gone\n");
 	show("/proc/vmo/objects");
+	bigger_than_ram(v);
+	vmo_close(v);
 	printf("vmo-demo: OK\n");
 	return 0;
 }
