@@ -10,8 +10,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <sys/mman.h>
 #include <sys/utsname.h>
+#include <sys/wait.h>
 
 #include "bench.h"
 
@@ -316,7 +319,7 @@ void bench_print_table(const struct bench_report *rep, FILE *f)
 	for (i = 0; i < rep->nr; i++) {
 		const struct bench_result *r = &rep->r[i];
 
-		if (r->note[0] && isnan(r->vmo)) {
+		if (r->note[0] && isnan(r->vmo) && isnan(r->native)) {
 			fprintf(f, "%-58s %-9s %s\n", r->name, r->unit,
 				r->note);
 			continue;
@@ -327,7 +330,7 @@ void bench_print_table(const struct bench_report *rep, FILE *f)
 			fmt_ratio(ratio(r), c, sizeof(c)),
 			r->note[0] ? "  " : "", r->note);
 	}
-	fprintf(f, "ratio = vmo / native: below 1 is slower for pages/s and objects/s, above 1 is slower for us and bytes.\n");
+	fprintf(f, "ratio = vmo / native: below 1 is slower for rates (pages/s, objects/s, MiB/s), above 1 is slower for us and bytes.\n");
 	fflush(f);
 }
 
@@ -565,4 +568,77 @@ double bench_clock_overhead_ns(void)
 	}
 	qsort(ns, sizeof(ns) / sizeof(ns[0]), sizeof(ns[0]), cmp_u64);
 	return (double)ns[500];
+}
+
+int bench_run_child(void (*fn)(void *), void *arg, unsigned int timeout,
+		    const char *what, char *why, size_t len)
+{
+	uint64_t deadline;
+	pid_t pid, w;
+	int st;
+
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	if (pid < 0)
+		bench_die(errno, "fork (%s)", what);
+	if (!pid) {
+		fn(arg);
+		fflush(stdout);
+		fflush(stderr);
+		_exit(0);
+	}
+	deadline = bench_now_ns() + (uint64_t)timeout * 1000000000ULL;
+	for (;;) {
+		w = waitpid(pid, &st, WNOHANG);
+		if (w < 0)
+			bench_die(errno, "waitpid(%d) (%s)", pid, what);
+		if (w == pid)
+			break;
+		if (bench_now_ns() > deadline) {
+			bench_warn("%s: still running after %u s: killing it",
+				   what, timeout);
+			if (kill(pid, SIGKILL) < 0)
+				bench_die(errno, "kill(%d) (%s)", pid, what);
+			if (waitpid(pid, &st, 0) < 0)
+				bench_die(errno, "waitpid(%d) (%s)", pid, what);
+			snprintf(why, len, "timed out after %u s", timeout);
+			return -1;
+		}
+		bench_sleep_us(100000);
+	}
+	if (WIFEXITED(st) && !WEXITSTATUS(st))
+		return 0;
+	snprintf(why, len, "child failed (status %#x)", st);
+	return -1;
+}
+
+void bench_sleep_us(unsigned int us)
+{
+	struct timespec ts = {
+		.tv_sec = us / 1000000,
+		.tv_nsec = (long)(us % 1000000) * 1000,
+	};
+
+	/* EINTR: the caller's loop looks again anyway. */
+	nanosleep(&ts, NULL);
+}
+
+int bench_write_file(const char *path, const char *s)
+{
+	size_t len = strlen(s);
+	ssize_t n;
+	int fd, err = 0;
+
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = write(fd, s, len);
+	if (n < 0)
+		err = -errno;
+	else if ((size_t)n != len)
+		err = -EIO;
+	if (close(fd) < 0 && !err)
+		err = -errno;
+	return err;
 }

@@ -25,7 +25,7 @@ struct bench_result {
 	char unit[16];
 	double vmo;		/* NAN: not measured */
 	double native;		/* NAN: no native counterpart */
-	char note[64];		/* shown instead of missing numbers */
+	char note[160];		/* shown instead of missing numbers */
 };
 
 struct bench_report {
@@ -101,6 +101,22 @@ long long bench_proc_num(const char *path, const char *key);
  * into @buf; "" if unreadable.
  */
 void bench_sysfs_choice(const char *path, char *buf, size_t len);
+
+/*
+ * Run @fn(@arg) in a child process and wait for it; SIGKILL it after
+ * @timeout seconds (a fault nobody serves waits for ever, but a thread
+ * waiting on a fault is killable).  Returns 0 when it exited with status
+ * 0; else -1 with what happened in @why ("timed out after N s", "child
+ * failed (status 0x100)").  @what names the run in the warning.
+ */
+int bench_run_child(void (*fn)(void *), void *arg, unsigned int timeout,
+		    const char *what, char *why, size_t len);
+
+/* Sleep @us microseconds: the pause of every polling loop. */
+void bench_sleep_us(unsigned int us);
+
+/* Write @s to the sysfs/proc/cgroup file @path; 0 or -errno. */
+int bench_write_file(const char *path, const char *s);
 
 /* Reports. */
 void bench_report_init(struct bench_report *rep, const char *where);

@@ -17,9 +17,10 @@ BENCH_BINS := $(BIN)/vmo-bench $(BIN)/host-bench
 .PHONY: bench bench-smoke bench-build
 
 # In the test VM: a client of /dev/vmo, like the selftests.
-$(BIN)/vmo-bench: bench/vmo-bench.c $(BENCH_SRC) $(LIB_SRC) $(BENCH_HDRS) | $(BIN)
-	$(CC) $(CFLAGS) -Ibench -o $@ bench/vmo-bench.c $(BENCH_SRC) \
-		$(LIB_SRC) $(LDFLAGS) -lm
+$(BIN)/vmo-bench: bench/vmo-bench.c bench/vmo-scavenge.c bench/vmo-scavenge.h \
+		$(BENCH_SRC) $(LIB_SRC) $(BENCH_HDRS) | $(BIN)
+	$(CC) $(CFLAGS) -Ibench -o $@ bench/vmo-bench.c bench/vmo-scavenge.c \
+		$(BENCH_SRC) $(LIB_SRC) $(LDFLAGS) -lm
 
 # On the host: the pager's fault engine linked in, as pager_host_test.
 $(BIN)/host-bench: bench/host-bench.c $(BENCH_SRC) $(ENGINE_SRC) $(BENCH_HDRS) | $(BIN)

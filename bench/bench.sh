@@ -31,7 +31,7 @@ full)
 	vmdir=$root/build/vm
 	host_args=()
 	vm_args=(--timeout 120)
-	vm_timeout=${VM_TIMEOUT:-900}
+	vm_timeout=${VM_TIMEOUT:-1200}
 	;;
 smoke)
 	out=$root/build/bench/smoke

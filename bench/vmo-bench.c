@@ -14,7 +14,11 @@
  *     in a child with a time limit ("not supported by this module" when
  *     the module refuses the kind with EOPNOTSUPP);
  *  e. the pager's memory per page it serves (its RSS before and after),
- *     for anonymous and file objects.
+ *     for anonymous and file objects;
+ *  f. giving memory back: clean pages dropped by a scavenge request and
+ *     dirty ones paged out to the pager's backing store and in again,
+ *     against page cache dropped and swap on a scratch disk
+ *     (vmo-scavenge.c).
  *
  * The faulting thread runs on CPU 0; the vmo runs of a and b are made
  * twice, with the pager pinned to the same CPU and to the other one
@@ -41,6 +45,7 @@
 
 #include "bench.h"
 #include "libvmo.h"
+#include "vmo-scavenge.h"
 
 #ifndef VMO_FEATURE_FILE
 #define VMO_FEATURE_FILE	(1ULL << 4)
@@ -66,7 +71,10 @@ struct opts {
 	size_t lat_samples;	/* isolated faults per latency run */
 	size_t objects;		/* small objects for the scale runs */
 	unsigned int timeout;	/* seconds for the file/shadow child */
-	const char *only;	/* parts to run ("abcd"), NULL: all */
+	size_t clean_mib;	/* f: clean pages given back */
+	size_t dirty_mib;	/* f: dirty pages paged out and in */
+	const char *scratch;	/* f: block device for the native side */
+	const char *only;	/* parts to run ("abcdf"), NULL: all */
 	const char *json;
 	const char *csv;
 	bool quick;
@@ -881,51 +889,28 @@ static void child_main(const struct opts *o, bool shadow)
 	free(rnd);
 }
 
+static void child_file_fn(void *arg)
+{
+	child_main(arg, false);
+}
+
+static void child_shadow_fn(void *arg)
+{
+	child_main(arg, true);
+}
+
 /*
  * Run one part in a child.  A pager that cannot serve a fault leaves
- * it waiting for ever: give up after the limit (a thread waiting on a
- * fault is killable), keeping the rows finished by then.  @note gets
- * what to say about rows the child did not finish.
+ * it waiting for ever: give up after the limit, keeping the rows
+ * finished by then.  @note gets what to say about rows the child did
+ * not finish.
  */
 static void run_child(const struct opts *o, bool shadow, char *note,
 		      size_t len)
 {
-	uint64_t deadline;
-	pid_t pid, w;
-	int st;
-
-	fflush(stdout);
-	fflush(stderr);
-	pid = fork();
-	if (pid < 0)
-		bench_die(errno, "fork");
-	if (!pid) {
-		child_main(o, shadow);
-		fflush(stdout);
-		_exit(0);
-	}
-	deadline = bench_now_ns() + (uint64_t)o->timeout * 1000000000ULL;
-	for (;;) {
-		w = waitpid(pid, &st, WNOHANG);
-		if (w < 0)
-			bench_die(errno, "waitpid");
-		if (w == pid)
-			break;
-		if (bench_now_ns() > deadline) {
-			bench_warn("%s: still running after %u s: killing it",
-				   shadow ? "shadow" : "file read", o->timeout);
-			if (kill(pid, SIGKILL) < 0)
-				bench_die(errno, "kill(%d)", pid);
-			if (waitpid(pid, &st, 0) < 0)
-				bench_die(errno, "waitpid");
-			snprintf(note, len, "timed out after %u s", o->timeout);
-			return;
-		}
-		usleep(100000);
-	}
-	if (!WIFEXITED(st) || WEXITSTATUS(st))
-		snprintf(note, len, "child failed (status %#x)", st);
-	else
+	if (!bench_run_child(shadow ? child_shadow_fn : child_file_fn,
+			     (void *)o, o->timeout,
+			     shadow ? "shadow" : "file read", note, len))
 		snprintf(note, len, "not measured");
 }
 
@@ -957,6 +942,18 @@ static void bench_file_shadow(const struct opts *o)
 			  NAN, NAN, why);
 	}
 	bench_xmunmap(cout, sizeof(*cout), "child results");
+}
+
+static void bench_scavenge(const struct opts *o)
+{
+	struct scav_opts so = {
+		.clean_mib = o->clean_mib,
+		.dirty_mib = o->dirty_mib,
+		.timeout = o->timeout,
+		.scratch = o->scratch,
+	};
+
+	vmo_bench_scavenge(vmo, ps, &so, &report);
 }
 
 /*
@@ -1036,10 +1033,15 @@ static void usage(FILE *f)
 		"  --reps N           runs per zero-fill variant, median kept (default 3)\n"
 		"  --samples N        isolated faults per latency run (default 5000)\n"
 		"  --objects N        small objects for the scale runs (default 10000)\n"
-		"  --timeout SECS     limit for the file/shadow runs (default 300)\n"
+		"  --clean-size MIB   clean pages given back (default 1024)\n"
+		"  --dirty-size MIB   dirty pages paged out and in (default 256)\n"
+		"  --scratch DEV      block device the native side of f may overwrite\n"
+		"                     (page cache, then swap on it); none: no native f\n"
+		"  --timeout SECS     limit for each file/shadow/scavenge run (default 300)\n"
 		"  --quick            tiny sizes: a smoke run\n"
 		"  --only PARTS       run only these parts: a (zero-fill, with e),\n"
-		"                     b (latency), c (small objects), d (file, shadow)\n"
+		"                     b (latency), c (small objects), d (file, shadow),\n"
+		"                     f (scavenge: give back, page out, page in)\n"
 		"  --json FILE        results as JSON ('-': stdout between %s/%s)\n"
 		"  --csv FILE         results as CSV ('-': stdout)\n"
 		"Needs vmo.ko loaded and vmo-pager running.\n",
@@ -1068,6 +1070,9 @@ static void parse(int argc, char **argv, struct opts *o)
 		{ "samples", required_argument, NULL, 'n' },
 		{ "objects", required_argument, NULL, 'o' },
 		{ "timeout", required_argument, NULL, 't' },
+		{ "clean-size", required_argument, NULL, 'C' },
+		{ "dirty-size", required_argument, NULL, 'D' },
+		{ "scratch", required_argument, NULL, 'S' },
 		{ "quick", no_argument, NULL, 'q' },
 		{ "only", required_argument, NULL, 'O' },
 		{ "json", required_argument, NULL, 'j' },
@@ -1077,6 +1082,7 @@ static void parse(int argc, char **argv, struct opts *o)
 	};
 	bool size_set = false, file_set = false, reps_set = false;
 	bool samples_set = false, objects_set = false;
+	bool clean_set = false, dirty_set = false;
 	int c;
 
 	memset(o, 0, sizeof(*o));
@@ -1085,6 +1091,8 @@ static void parse(int argc, char **argv, struct opts *o)
 	o->lat_samples = 5000;
 	o->objects = 10000;
 	o->timeout = 300;
+	o->clean_mib = 1024;
+	o->dirty_mib = 256;
 	while ((c = getopt_long(argc, argv, "", lopts, NULL)) != -1) {
 		switch (c) {
 		case 's':
@@ -1110,12 +1118,23 @@ static void parse(int argc, char **argv, struct opts *o)
 		case 't':
 			o->timeout = num_arg("--timeout", optarg, 1, 86400);
 			break;
+		case 'C':
+			o->clean_mib = num_arg("--clean-size", optarg, 1, 1 << 20);
+			clean_set = true;
+			break;
+		case 'D':
+			o->dirty_mib = num_arg("--dirty-size", optarg, 1, 1 << 20);
+			dirty_set = true;
+			break;
+		case 'S':
+			o->scratch = optarg;
+			break;
 		case 'q':
 			o->quick = true;
 			break;
 		case 'O':
-			if (strspn(optarg, "abcd") != strlen(optarg))
-				bench_die(0, "--only: '%s' is not a set of a, b, c, d",
+			if (strspn(optarg, "abcdf") != strlen(optarg))
+				bench_die(0, "--only: '%s' is not a set of a, b, c, d, f",
 					  optarg);
 			o->only = optarg;
 			break;
@@ -1147,6 +1166,10 @@ static void parse(int argc, char **argv, struct opts *o)
 			o->lat_samples = 100;
 		if (!objects_set)
 			o->objects = 100;
+		if (!clean_set)
+			o->clean_mib = 8;
+		if (!dirty_set)
+			o->dirty_mib = 8;
 	}
 	if (!file_set)
 		o->file_mib = o->size_mib;
@@ -1189,9 +1212,9 @@ int main(int argc, char **argv)
 	bench_sysfs_choice(CLOCKSOURCE, clk, sizeof(clk));
 	bench_info("clocksource %s: clock_gettime pair %.0f ns (inside every latency sample)",
 		   clk[0] ? clk : "?", bench_clock_overhead_ns());
-	bench_info("size %zu MiB, file %zu MiB, %u rep(s), %zu latency samples, %zu objects%s",
+	bench_info("size %zu MiB, file %zu MiB, %u rep(s), %zu latency samples, %zu objects, scavenge %zu MiB clean, %zu MiB dirty%s",
 		   o.size_mib, o.file_mib, o.reps, o.lat_samples, o.objects,
-		   o.quick ? " (quick)" : "");
+		   o.clean_mib, o.dirty_mib, o.quick ? " (quick)" : "");
 
 	warm_guest_memory(&o);
 	if (!o.only || strchr(o.only, 'a'))
@@ -1202,6 +1225,8 @@ int main(int argc, char **argv)
 		bench_scale(&o);
 	if (!o.only || strchr(o.only, 'd'))
 		bench_file_shadow(&o);
+	if (!o.only || strchr(o.only, 'f'))
+		bench_scavenge(&o);
 
 	printf("%s\n", BENCH_TABLE_BEGIN);
 	printf("vmo-bench (where: vm, kernel %s, size %zu MiB%s)\n",

@@ -18,6 +18,9 @@
 #   vmo.timeout=N     test/pressure mode: per-binary timeout in seconds
 #                     (default 300)
 #   vmo.args=a,b      bench mode: arguments for /bin/vmo-bench (commas->spaces)
+#   vmo.scratch=DEV   bench mode: a second scratch disk (DEV, e.g. /dev/vdb)
+#                     for the native side of the scavenge benchmarks: wait
+#                     for it and pass --scratch DEV to vmo-bench
 #   vmo.backing=DEV   a scratch virtio disk is attached (DEV, e.g. /dev/vda):
 #                     load the virtio modules, wait for DEV, export
 #                     VMO_BACKING=DEV (and VMO_BACKING_SIZE=bytes) and, if
@@ -82,6 +85,16 @@ proc_state() {
 uptime_cs() {
 	read -r up _ </proc/uptime
 	echo "${up%.*}${up#*.}" | sed 's/^0*//; s/^$/0/'
+}
+
+# wait_block DEV: wait up to 10 s for the block device DEV; 1 if absent.
+wait_block() {
+	i=0
+	while [ ! -b "$1" ] && [ $i -lt 200 ]; do
+		sleep 0.05
+		i=$((i + 1))
+	done
+	[ -b "$1" ]
 }
 
 # setup_disk DEV: load the virtio disk modules, wait up to 10 s for DEV and
@@ -260,6 +273,13 @@ demo)
 bench)
 	if [ -x /bin/vmo-bench ]; then
 		args=$(cmdline_opt vmo.args | tr ',' ' ')
+		if scratch=$(cmdline_opt vmo.scratch) && [ -n "$scratch" ]; then
+			if wait_block "$scratch"; then
+				args="$args --scratch $scratch"
+			else
+				say "ERROR: scratch disk $scratch did not appear within 10 s"
+			fi
+		fi
 		# shellcheck disable=SC2086
 		/bin/vmo-bench $args
 		say "vmo-bench exited rc=$?"

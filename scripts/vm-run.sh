@@ -20,6 +20,9 @@
 # host page cache, guest flushes ignored - the data need not survive the
 # VM).  The VM exports VMO_BACKING=/dev/vda to the tests and starts the
 # pager with --backing /dev/vda once the pager has that option.
+# bench mode gets a second one like it, build/vm/scratch-bench.img
+# (/dev/vdb, VM_SCRATCH_SIZE): vmo-bench --scratch, where the native side
+# of the scavenge benchmarks keeps page cache and then swaps.
 #
 # Environment:
 #   VM_MEM=1G            guest memory (all modes but pressure and demo)
@@ -35,7 +38,10 @@
 #   VM_PAGER_ARGS=a,b    extra vmo-pager arguments (comma separated)
 #   VM_DISK_SIZE=2G      size of the scratch disk (truncate(1) syntax);
 #                        0: no disk (and no virtio modules in the image)
-#   VM_KEEP_DISK=1       keep build/vm/backing-MODE.img after the run
+#   VM_SCRATCH_SIZE=2G   bench mode: size of the second scratch disk
+#                        (/dev/vdb); 0: none (no native scavenge numbers)
+#   VM_KEEP_DISK=1       keep build/vm/backing-MODE.img (and the bench
+#                        mode's scratch-bench.img) after the run
 #   VM_APPEND="..."      extra kernel command line
 #   VM_OUTDIR=dir        where initrd, disk and logs go (default build/vm)
 #   (VMO_KMOD, VMO_BINDIR, VM_STRIP: see mkinitramfs.sh; KLOG_IGNORE: see
@@ -89,14 +95,34 @@ qemu=(qemu-system-x86_64 -accel "tcg,thread=multi" -cpu max
 	-m "$mem" -smp "${VM_SMP:-2}" -no-reboot -nic none
 	-kernel "$kernel" -initrd "$initrd")
 
+scratch_size=0
+if [ "$mode" = bench ]; then
+	scratch_size=${VM_SCRATCH_SIZE:-2G}
+	[[ $scratch_size =~ ^[0-9]+[KMGT]?$ ]] ||
+		die "bad VM_SCRATCH_SIZE '$scratch_size' (e.g. 2G, 0 for none)"
+	[[ $scratch_size =~ ^0+[KMGT]?$ ]] && scratch_size=0
+fi
+
+# new_disk PATH SIZE: an empty sparse raw image, attached like /dev/vda.
+new_disk() {
+	rm -f "$1"
+	truncate -s "$2" "$1" || die "cannot create $1 ($2)"
+	qemu+=(-drive "file=$1,format=raw,if=virtio,cache=unsafe,aio=threads,discard=unmap")
+}
+
 disk=
+scratch=
+[ "${VM_KEEP_DISK:-0}" = 1 ] || trap 'rm -f ${disk:+"$disk"} ${scratch:+"$scratch"}' EXIT
 if [ "$disk_size" != 0 ]; then
 	disk=$outdir/backing-$mode.img
-	rm -f "$disk"
-	truncate -s "$disk_size" "$disk" || die "cannot create $disk ($disk_size)"
-	[ "${VM_KEEP_DISK:-0}" = 1 ] || trap 'rm -f "$disk"' EXIT
-	qemu+=(-drive "file=$disk,format=raw,if=virtio,cache=unsafe,aio=threads,discard=unmap")
+	new_disk "$disk" "$disk_size"
 	append+=" vmo.backing=/dev/vda"
+	# The same kind of disk, second on the bus: /dev/vdb.
+	if [ "$scratch_size" != 0 ]; then
+		scratch=$outdir/scratch-$mode.img
+		new_disk "$scratch" "$scratch_size"
+		append+=" vmo.scratch=/dev/vdb"
+	fi
 fi
 [ -n "${VM_PAGER_ARGS:-}" ] && append+=" vmo.pager_args=$VM_PAGER_ARGS"
 
@@ -120,7 +146,7 @@ if ! [[ $tmo =~ ^[0-9]+$ ]] || [ "$tmo" -eq 0 ]; then
 	die "bad VM_TIMEOUT '$tmo' (seconds, > 0)"
 fi
 log=$outdir/$mode.log
-echo "vm-run.sh: booting $kver ($mode mode, ${mem} RAM${disk:+, disk $disk_size}," \
+echo "vm-run.sh: booting $kver ($mode mode, ${mem} RAM${disk:+, disk $disk_size}${scratch:+, scratch disk $scratch_size}," \
 	"timeout ${tmo}s), console log: $log" >&2
 
 start=$SECONDS
