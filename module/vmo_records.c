@@ -87,6 +87,17 @@ static u64 vmo_rec_get(struct vmo_object *obj, unsigned long index)
 	return xa_to_value(entry);
 }
 
+/* Forgets punched record @entry of page @index: its slot is free. */
+static void vmo_rec_forget_punched(struct vmo_object *obj, unsigned long index,
+				   void *entry)
+{
+	lockdep_assert_held(&vmo_lock);
+	xa_erase(&obj->records, index);
+	vmo_rec_account(obj, xa_to_value(entry), -1);
+	obj->rec_punched--;
+	vmo_stats.records_punched--;
+}
+
 /* The object is leaving the list: its records stop counting. */
 void vmo_records_unlist(struct vmo_object *obj)
 {
@@ -192,12 +203,8 @@ static void vmo_records_drop_punched(void)
 		if (!obj->rec_punched)
 			continue;
 		xa_for_each_marked(&obj->records, index, entry,
-				   VMO_REC_PUNCHED) {
-			xa_erase(&obj->records, index);
-			vmo_rec_account(obj, xa_to_value(entry), -1);
-		}
-		vmo_stats.records_punched -= obj->rec_punched;
-		obj->rec_punched = 0;
+				   VMO_REC_PUNCHED)
+			vmo_rec_forget_punched(obj, index, entry);
 	}
 }
 
@@ -459,10 +466,7 @@ static void vmo_record_freed(struct vmo_pager_record *req,
 				.index = index,
 				.rec = xa_to_value(entry),
 			};
-			xa_erase(&obj->records, index);
-			vmo_rec_account(obj, xa_to_value(entry), -1);
-			obj->rec_punched--;
-			vmo_stats.records_punched--;
+			vmo_rec_forget_punched(obj, index, entry);
 		}
 	}
 }

@@ -482,6 +482,26 @@ TEST_F(session, pager_attach_reserved_refused)
 	EXPECT_EQ(-EINVAL, vmo_util_ioctl(self->fd, VMO_IOC_PAGER_ATTACH, &pa));
 }
 
+TEST_F(session, pager_attach_backing_fields_refused)
+{
+	struct vmo_pager_attach pa = {};
+
+	/* A backing fd without the flag that says it is one. */
+	pa.backing_fd = 3;
+	EXPECT_EQ(-EINVAL, vmo_util_ioctl(self->fd, VMO_IOC_PAGER_ATTACH, &pa));
+	/* A backing store of no pages. */
+	pa.flags = VMO_PAGER_BACKING;
+	pa.backing_fd = 0;
+	EXPECT_EQ(-EINVAL, vmo_util_ioctl(self->fd, VMO_IOC_PAGER_ATTACH, &pa));
+	/* Output fields given as input. */
+	pa.flags = 0;
+	pa.kept_fd = 1;
+	EXPECT_EQ(-EINVAL, vmo_util_ioctl(self->fd, VMO_IOC_PAGER_ATTACH, &pa));
+	pa.kept_fd = 0;
+	pa.kept_pages = 1;
+	EXPECT_EQ(-EINVAL, vmo_util_ioctl(self->fd, VMO_IOC_PAGER_ATTACH, &pa));
+}
+
 TEST_F(session, pager_attach_bad_eventfd_refused)
 {
 	struct vmo_pager_attach pa = { .flags = VMO_PAGER_EVENTFD };
@@ -525,6 +545,7 @@ TEST_F(session, pager_requests_need_pager_role)
 	EXPECT_EQ(-EBADFD, vmo_util_ioctl(self->fd, VMO_IOC_PAGER_CLEAN, &st));
 	EXPECT_EQ(-EBADFD, vmo_util_ioctl(self->fd, VMO_IOC_PAGER_DONE, &st));
 	EXPECT_EQ(-EBADFD, vmo_util_ioctl(self->fd, VMO_IOC_PAGER_EVICT, &st));
+	EXPECT_EQ(-EBADFD, vmo_util_ioctl(self->fd, VMO_IOC_PAGER_RECORD, &st));
 }
 
 /* ---- mapping and serving ---- */
