@@ -258,18 +258,15 @@ static int64_t uffd_zeropage(int uffd, uint64_t start, uint64_t len)
 	return uffd_result(rc, errno, zp.zeropage);
 }
 
-/*
- * @wake false: the caller cleans the pages before waking (see the top).
- * true: the copy wakes the range itself (a page that stays dirty).
- */
+/* Not woken: the caller cleans the pages first (see the top). */
 static int64_t uffd_copy(int uffd, uint64_t dst, const void *src,
-			 uint64_t len, bool wake)
+			 uint64_t len)
 {
 	struct uffdio_copy cp = {
 		.dst = dst,
 		.src = (uint64_t)(uintptr_t)src,
 		.len = len,
-		.mode = wake ? 0 : UFFDIO_COPY_MODE_DONTWAKE,
+		.mode = UFFDIO_COPY_MODE_DONTWAKE,
 	};
 	int rc = ioctl(uffd, UFFDIO_COPY, &cp);
 
@@ -483,122 +480,47 @@ static void engine_fill_zero(struct engine_ctx *ctx, struct engine_client *c,
 }
 
 /*
- * Copy @pages pages of the bounce buffer from page @from on to
- * @addr, not woken.  A fill must lie in one VMA and a range can span
- * several (mprotect or mlock split it without any uffd event): on
- * ENOENT fall back to the first page alone.  Bytes done or -errno.
- */
-static int64_t copy_nowake(struct engine_ctx *ctx, struct engine_client *c,
-			   uint64_t addr, uint64_t from, uint64_t pages)
-{
-	const char *buf = ctx->objs.buf + from * ctx->page_size;
-	uint64_t ps = ctx->page_size;
-	int64_t done;
-
-	done = uffd_copy(c->uffd, addr, buf, pages * ps, false);
-	if (done == -ENOENT && pages > 1)
-		done = uffd_copy(c->uffd, addr, buf, ps, false);
-	return done;
-}
-
-/* Pages [idx, idx + n) of @o were copied in: clean copies, tracked. */
-static void copied_clean(struct engine_ctx *ctx, const struct vmo_range *r,
-			 struct pobj *o, uint64_t idx, uint64_t n)
-{
-	/*
-	 * A private mapping got the copy as the process's own anonymous
-	 * page: the store has nothing to clean.
-	 */
-	if (!n || !(r->flags & VMO_MAP_SHARED))
-		return;
-	objcache_clean_filled(&ctx->objs, o, idx, n);
-	paging_filled(&ctx->objs, o, idx, n);
-}
-
-/*
- * Read fault: copy without waking, mark clean, wake (see the top).  On
- * a partial copy (a page further on was filled meanwhile: EEXIST) the
- * part done is cleaned and woken.
- */
-static uint64_t copy_fill_read(struct engine_ctx *ctx,
-			       struct engine_client *c,
-			       const struct vmo_range *r, struct pobj *o,
-			       uint64_t addr, uint64_t idx, uint64_t pages)
-{
-	int64_t done = copy_nowake(ctx, c, addr, 0, pages);
-	uint64_t n;
-
-	if (done <= 0) {
-		/* EEXIST: filled by another fault meanwhile; just wake. */
-		engine_resolve_failed(ctx, c, "UFFDIO_COPY", addr, done, false);
-		return 0;
-	}
-	n = (uint64_t)done / ctx->page_size;
-	copied_clean(ctx, r, o, idx, n);
-	engine_wake_range(ctx, c, addr, n * ctx->page_size);
-	return n;
-}
-
-/*
- * Write fault: the faulting thread dirties its page as soon as it runs
- * again, so cleaning that page would only cost a CLEAN (a TLB flush)
- * and then a write-protect fault for a page that is "own" a moment
- * later anyway.  The pages after it (read-ahead) are filled and
- * cleaned first, without waking; then the faulting page alone is
- * copied with the wake-up done by the copy itself: one ioctl for a
- * one-page fill instead of three.  Nothing can see the faulting page
- * dirty before its write but write-back, which then writes a page equal
- * to its source: harmless.
- */
-static uint64_t copy_fill_write(struct engine_ctx *ctx,
-				struct engine_client *c,
-				const struct vmo_range *r, struct pobj *o,
-				uint64_t addr, uint64_t idx, uint64_t pages)
-{
-	uint64_t ps = ctx->page_size, ahead = 0;
-	int64_t done;
-
-	if (pages > 1) {
-		done = copy_nowake(ctx, c, addr + ps, 1, pages - 1);
-		/* Read-ahead only: a failure leaves it to later faults. */
-		if (done > 0)
-			ahead = (uint64_t)done / ps;
-		else if (done != -EEXIST && done != -ENOENT && done != -EAGAIN)
-			engine_resolve_failed(ctx, c, "UFFDIO_COPY", addr + ps,
-					      done, false);
-		copied_clean(ctx, r, o, idx + 1, ahead);
-	}
-	done = uffd_copy(c->uffd, addr, ctx->objs.buf, ps, true);
-	if (done <= 0) {
-		engine_resolve_failed(ctx, c, "UFFDIO_COPY", addr, done, false);
-		return 0;
-	}
-	if (r->flags & VMO_MAP_SHARED)
-		paging_filled(&ctx->objs, o, idx, 1);
-	return 1 + ahead;
-}
-
-/*
- * Resolve the fault at @addr (@write: a write fault) with the first
- * @pages pages of the bounce buffer, the contents of pages [idx, idx +
- * pages) of @o.  The faulting page is always the first.  Returns the
- * pages copied, 0 if the faulting page was not (the failure is
- * handled).
+ * Resolve the fault at @addr with the first @pages pages of the bounce
+ * buffer, the contents of pages [idx, idx + pages) of @o: copy without
+ * waking, mark clean, wake (see the top).  On a partial copy (a page
+ * further on was filled meanwhile: EEXIST) the part done is cleaned and
+ * woken; the faulting page is always the first.  Returns the pages
+ * copied, 0 if none (the failure is handled).
  */
 static uint64_t engine_copy_fill(struct engine_ctx *ctx,
 				 struct engine_client *c,
 				 const struct vmo_range *r,
 				 struct pobj *o, uint64_t addr,
-				 uint64_t idx, uint64_t pages, bool write)
+				 uint64_t idx, uint64_t pages)
 {
-	if (write)
-		return copy_fill_write(ctx, c, r, o, addr, idx, pages);
-	return copy_fill_read(ctx, c, r, o, addr, idx, pages);
+	const void *buf = ctx->objs.buf;
+	uint64_t ps = ctx->page_size, n;
+	int64_t done;
+
+	done = uffd_copy(c->uffd, addr, buf, pages * ps);
+	if (done == -ENOENT && pages > 1)
+		done = uffd_copy(c->uffd, addr, buf, ps);	/* split VMA */
+	if (done <= 0) {
+		/* EEXIST: filled by another fault meanwhile; just wake. */
+		engine_resolve_failed(ctx, c, "UFFDIO_COPY", addr, done, false);
+		return 0;
+	}
+	n = (uint64_t)done / ps;
+	/*
+	 * A private mapping got the copy as the process's own anonymous
+	 * page: the store has nothing to clean.
+	 */
+	if (r->flags & VMO_MAP_SHARED) {
+		objcache_clean_filled(&ctx->objs, o, idx, n);
+		paging_filled(&ctx->objs, o, idx, n);
+	}
+	engine_wake_range(ctx, c, addr, n * ps);
+	return n;
 }
 
 static void engine_fill_file(struct engine_ctx *ctx, struct engine_client *c,
 			     struct vmo_range *r, struct pobj *o,
-			     uint64_t addr, bool write)
+			     uint64_t addr)
 {
 	uint64_t idx = page_index(ctx, r, addr);
 	uint64_t window = ra_window(ctx, r, addr), pages, n;
@@ -608,7 +530,7 @@ static void engine_fill_file(struct engine_ctx *ctx, struct engine_client *c,
 	pages = objcache_file_pages(&ctx->objs, o, idx, pages);
 	if (objcache_read_file(&ctx->objs, o, idx, pages))
 		return;		/* logged; left waiting, see engine_fill_object */
-	n = engine_copy_fill(ctx, c, r, o, addr, idx, pages, write);
+	n = engine_copy_fill(ctx, c, r, o, addr, idx, pages);
 	if (!n)
 		return;
 	count(ctx, VMO_PSTAT_PAGES_FILE, n);
@@ -622,7 +544,7 @@ static void engine_fill_file(struct engine_ctx *ctx, struct engine_client *c,
  */
 static void engine_fill_shadow(struct engine_ctx *ctx, struct engine_client *c,
 			       const struct vmo_range *r, struct pobj *o,
-			       uint64_t addr, bool write)
+			       uint64_t addr)
 {
 	uint64_t idx = page_index(ctx, r, addr), n;
 	int src;
@@ -630,7 +552,7 @@ static void engine_fill_shadow(struct engine_ctx *ctx, struct engine_client *c,
 	src = objcache_read_shadow(&ctx->objs, o, idx);
 	if (src < 0)
 		return;		/* logged; left waiting, see engine_fill_object */
-	n = engine_copy_fill(ctx, c, r, o, addr, idx, 1, write);
+	n = engine_copy_fill(ctx, c, r, o, addr, idx, 1);
 	count(ctx, src == FILL_ZERO ? VMO_PSTAT_PAGES_SHADOW_ZERO :
 	      VMO_PSTAT_PAGES_PARENT, n);
 }
@@ -643,7 +565,7 @@ static void engine_fill_shadow(struct engine_ctx *ctx, struct engine_client *c,
  */
 static void engine_fill_backing(struct engine_ctx *ctx,
 				struct engine_client *c, struct vmo_range *r,
-				struct pobj *o, uint64_t addr, bool write)
+				struct pobj *o, uint64_t addr)
 {
 	uint64_t idx = page_index(ctx, r, addr);
 	uint64_t window = ra_window(ctx, r, addr), pages, n;
@@ -653,7 +575,7 @@ static void engine_fill_backing(struct engine_ctx *ctx,
 	/* Logged; left waiting, see engine_fill_object(). */
 	if (paging_read_in(&ctx->objs, o, idx, pages))
 		return;
-	n = engine_copy_fill(ctx, c, r, o, addr, idx, pages, write);
+	n = engine_copy_fill(ctx, c, r, o, addr, idx, pages);
 	if (!n)
 		return;
 	count(ctx, VMO_PSTAT_PAGES_IN, n);
@@ -679,7 +601,7 @@ static void engine_kind_not_served(struct engine_ctx *ctx,
  * UFFDIO_WAKE, makes it try again.
  */
 static void engine_fill_object(struct engine_ctx *ctx, struct engine_client *c,
-			       struct vmo_range *r, uint64_t addr, bool write)
+			       struct vmo_range *r, uint64_t addr)
 {
 	struct pobj *o;
 	int ret = objcache_get(&ctx->objs, r->obj_id, &o);
@@ -710,15 +632,15 @@ static void engine_fill_object(struct engine_ctx *ctx, struct engine_client *c,
 		return;
 	}
 	if (sm_rec(slotmap_get(&o->map, page_index(ctx, r, addr)))) {
-		engine_fill_backing(ctx, c, r, o, addr, write);
+		engine_fill_backing(ctx, c, r, o, addr);
 		return;
 	}
 	switch (o->kind) {
 	case VMO_KIND_FILE:
-		engine_fill_file(ctx, c, r, o, addr, write);
+		engine_fill_file(ctx, c, r, o, addr);
 		break;
 	case VMO_KIND_SHADOW:
-		engine_fill_shadow(ctx, c, r, o, addr, write);
+		engine_fill_shadow(ctx, c, r, o, addr);
 		break;
 	default:
 		/* The module's own answer says anonymous. */
@@ -728,7 +650,7 @@ static void engine_fill_object(struct engine_ctx *ctx, struct engine_client *c,
 }
 
 static void engine_missing(struct engine_ctx *ctx, struct engine_client *c,
-			   struct vmo_range *r, uint64_t addr, bool write)
+			   struct vmo_range *r, uint64_t addr)
 {
 	/*
 	 * Before anything is decided: giving pages back changes which
@@ -742,13 +664,13 @@ static void engine_missing(struct engine_ctx *ctx, struct engine_client *c,
 	case VMO_KIND_ANON:
 		/* Paged out only if tracked, which needs the object open. */
 		if (paging_tracks(&ctx->objs, VMO_KIND_ANON))
-			engine_fill_object(ctx, c, r, addr, write);
+			engine_fill_object(ctx, c, r, addr);
 		else
 			engine_fill_zero(ctx, c, r, NULL, addr);
 		break;
 	case VMO_KIND_FILE:
 	case VMO_KIND_SHADOW:
-		engine_fill_object(ctx, c, r, addr, write);
+		engine_fill_object(ctx, c, r, addr);
 		break;
 	default:
 		engine_kind_not_served(ctx, c, r, addr);
@@ -791,21 +713,21 @@ static void engine_fault(struct engine_ctx *ctx, struct engine_client *c,
 {
 	uint64_t addr = msg->arg.pagefault.address & ~(ctx->page_size - 1);
 	bool minor = msg->arg.pagefault.flags & UFFD_PAGEFAULT_FLAG_MINOR;
-	bool write = msg->arg.pagefault.flags & UFFD_PAGEFAULT_FLAG_WRITE;
 	struct vmo_range tmp, *r;
 
 	count(ctx, minor ? VMO_PSTAT_FAULTS_MINOR : VMO_PSTAT_FAULTS_MISSING,
 	      1);
 	log_debug("client %llu: %s fault at %#llx%s", (ull)c->id,
 		  minor ? "minor" : "missing", (ull)addr,
-		  write ? " (write)" : "");
+		  msg->arg.pagefault.flags & UFFD_PAGEFAULT_FLAG_WRITE ?
+		  " (write)" : "");
 	r = engine_find(ctx, c, addr, &tmp);
 	if (!r)
 		return;
 	if (minor)
 		engine_minor(ctx, c, r, addr);
 	else
-		engine_missing(ctx, c, r, addr, write);
+		engine_missing(ctx, c, r, addr);
 }
 
 static void engine_fork(struct engine_ctx *ctx, struct engine_client *c,
