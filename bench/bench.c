@@ -12,9 +12,14 @@
 #include <unistd.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
+
+#include <linux/userfaultfd.h>
 
 #include "bench.h"
 
@@ -641,4 +646,154 @@ int bench_write_file(const char *path, const char *s)
 	if (close(fd) < 0 && !err)
 		err = -errno;
 	return err;
+}
+
+/* ---------------------------------------------------------------- */
+/* Bounds: what no pager can beat, measured in the same run          */
+/* ---------------------------------------------------------------- */
+
+double bench_memcpy_pages(const char *src, size_t n, size_t page_size)
+{
+	char *dst = bench_xmalloc(page_size);
+	uint64_t t0, t1;
+	size_t i;
+
+	memset(dst, 0, page_size);	/* fault it in before timing */
+	t0 = bench_now_ns();
+	for (i = 0; i < n; i++) {
+		memcpy(dst, src + i * page_size, page_size);
+		/* Keep the copy: the compiler may not drop it. */
+		__asm__ __volatile__("" : : "r"(dst) : "memory");
+	}
+	t1 = bench_now_ns();
+	free(dst);
+	return n / ((t1 - t0) / 1e9);
+}
+
+struct pong {
+	int ping, pong;		/* eventfds */
+	int cpu;
+	size_t rounds;
+	int err;		/* positive errno the thread stopped on */
+};
+
+static int efd_wait(int fd)
+{
+	uint64_t v;
+
+	while (read(fd, &v, sizeof(v)) != sizeof(v))
+		if (errno != EINTR)
+			return errno;
+	return 0;
+}
+
+static int efd_post(int fd)
+{
+	uint64_t one = 1;
+
+	while (write(fd, &one, sizeof(one)) != sizeof(one))
+		if (errno != EINTR)
+			return errno;
+	return 0;
+}
+
+static void *pong_main(void *arg)
+{
+	struct pong *p = arg;
+	size_t i;
+
+	bench_pin_cpu(p->cpu);
+	for (i = 0; i < p->rounds && !p->err; i++) {
+		p->err = efd_wait(p->ping);
+		if (!p->err)
+			p->err = efd_post(p->pong);
+	}
+	return NULL;
+}
+
+double bench_pingpong_us(int cpu_a, int cpu_b, size_t rounds)
+{
+	uint64_t *ns = bench_xmalloc(rounds * sizeof(*ns)), t0;
+	struct pong p = { .cpu = cpu_b, .rounds = rounds };
+	struct bench_lat lat;
+	pthread_t tid;
+	size_t i;
+	int err;
+
+	p.ping = eventfd(0, EFD_CLOEXEC);
+	p.pong = eventfd(0, EFD_CLOEXEC);
+	if (p.ping < 0 || p.pong < 0)
+		bench_die(errno, "eventfd");
+	bench_pin_cpu(cpu_a);
+	err = pthread_create(&tid, NULL, pong_main, &p);
+	if (err)
+		bench_die(err, "pthread_create (ping-pong)");
+	for (i = 0; i < rounds; i++) {
+		t0 = bench_now_ns();
+		err = efd_post(p.ping);
+		if (!err)
+			err = efd_wait(p.pong);
+		if (err)
+			bench_die(err, "eventfd ping-pong");
+		ns[i] = bench_now_ns() - t0;
+	}
+	err = pthread_join(tid, NULL);
+	if (err)
+		bench_die(err, "pthread_join (ping-pong)");
+	if (p.err)
+		bench_die(p.err, "eventfd ping-pong thread");
+	bench_xclose(p.ping, "eventfd");
+	bench_xclose(p.pong, "eventfd");
+	bench_lat_stats(ns, rounds, &lat);
+	free(ns);
+	return lat.p50;
+}
+
+double bench_zeropage_pages(size_t n, size_t page_size, size_t chunk)
+{
+	struct uffdio_api api = {
+		.api = UFFD_API, .features = UFFD_FEATURE_MISSING_SHMEM,
+	};
+	struct uffdio_register reg = { .mode = UFFDIO_REGISTER_MODE_MISSING };
+	struct uffdio_zeropage zp;
+	size_t len = n * page_size, off, step;
+	uint64_t t0, t1;
+	int fd, uffd;
+	char *p;
+
+	uffd = (int)syscall(__NR_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+	if (uffd < 0)
+		bench_die(errno, "userfaultfd(2)");
+	if (ioctl(uffd, UFFDIO_API, &api) < 0)
+		bench_die(errno, "UFFDIO_API with MISSING_SHMEM");
+	fd = memfd_create("bench-bound", MFD_CLOEXEC);
+	if (fd < 0)
+		bench_die(errno, "memfd_create");
+	if (ftruncate(fd, (off_t)len) < 0)
+		bench_die(errno, "ftruncate(memfd, %zu)", len);
+	p = bench_xmmap(len, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
+			"memfd, MAP_SHARED");
+	reg.range.start = (uintptr_t)p;
+	reg.range.len = len;
+	if (ioctl(uffd, UFFDIO_REGISTER, &reg) < 0)
+		bench_die(errno, "UFFDIO_REGISTER MISSING of a memfd mapping");
+	t0 = bench_now_ns();
+	for (off = 0; off < len; off += step) {
+		step = len - off < chunk * page_size ? len - off :
+		       chunk * page_size;
+		memset(&zp, 0, sizeof(zp));
+		zp.range.start = (uintptr_t)p + off;
+		zp.range.len = step;
+		zp.mode = UFFDIO_ZEROPAGE_MODE_DONTWAKE;
+		if (ioctl(uffd, UFFDIO_ZEROPAGE, &zp) < 0)
+			bench_die(errno, "UFFDIO_ZEROPAGE");
+		if (zp.zeropage != (int64_t)step)
+			bench_die(0, "UFFDIO_ZEROPAGE filled %lld of %zu bytes",
+				  (long long)zp.zeropage, step);
+	}
+	t1 = bench_now_ns();
+	bench_xclose(uffd, "userfaultfd");
+	bench_xmunmap(p, len, "memfd mapping");
+	bench_xclose(fd, "memfd");
+	return n / ((t1 - t0) / 1e9);
 }

@@ -451,6 +451,47 @@ static void bench_latency(const struct opts *o)
 }
 
 /* ---------------------------------------------------------------- */
+/* Bounds (bench/README.md, "Targets and bounds")                    */
+/* ---------------------------------------------------------------- */
+
+#define PINGPONG_ROUNDS		2000
+
+/*
+ * What the engine cannot beat, in this run: the per-page cost of
+ * UFFDIO_ZEROPAGE itself (the ceiling of sequential zero-fill, however
+ * large the window), and a plain two-thread wake-up round trip on one
+ * CPU and across CPUs (the floor of a fault's latency, however little
+ * the engine does).
+ */
+static void bench_bounds(const struct opts *o)
+{
+	size_t n = o->size_mib * MIB / ps, rounds = PINGPONG_ROUNDS;
+	double zp, shared, same, other, native;
+	struct bench_lat lat;
+	uint32_t *seq = bench_xmalloc(n * sizeof(*seq));
+
+	if (o->quick)
+		rounds = 200;
+	bench_order_seq(seq, n);
+	zp = bench_zeropage_pages(n, ps, cluster);
+	shared = zero_fill(K_SHARED, seq, n, NULL);
+	same = bench_pingpong_us(0, 0, rounds);
+	other = bench_pingpong_us(0, 1, rounds);
+	bench_pin_cpu(0);
+	fault_latency(K_SHARED, o->lat_samples, 1, &lat);
+	native = lat.p50;
+	bench_info("bounds: UFFDIO_ZEROPAGE alone %.0f pages/s (%u-page resolves), shared anon %.0f pages/s; eventfd ping-pong p50 same CPU %.1f us, other CPU %.1f us; native fault p50 %.1f us",
+		   zp, cluster, shared, same, other, native);
+	bench_add(&report, "bound: UFFDIO_ZEROPAGE alone, no fault (vs shared anon)",
+		  "pages/s", zp, shared, NULL);
+	bench_add(&report, "bound: wake-up round trip, same CPU (vs native fault p50)",
+		  "us", same, native, NULL);
+	bench_add(&report, "bound: wake-up round trip, other CPU (vs native fault p50)",
+		  "us", other, native, NULL);
+	free(seq);
+}
+
+/* ---------------------------------------------------------------- */
 /* Set-up                                                            */
 /* ---------------------------------------------------------------- */
 
@@ -586,6 +627,7 @@ int main(int argc, char **argv)
 
 	bench_zero_fill(&o);
 	bench_latency(&o);
+	bench_bounds(&o);
 
 	printf("%s\n", BENCH_TABLE_BEGIN);
 	printf("host-bench (where: host, kernel %s, size %zu MiB, vmo = pager engine over userfaultfd%s)\n",

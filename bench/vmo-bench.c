@@ -353,6 +353,24 @@ static const struct variant variants[] = {
 
 #define NVARIANTS	(sizeof(variants) / sizeof(variants[0]))
 
+/* Resolve size of the bound below: the pager's default window. */
+#define BOUND_CHUNK		256
+
+/*
+ * The ceiling of sequential zero-fill through any pager: the kernel's
+ * UFFDIO_ZEROPAGE alone, in large resolves, with no fault and no round
+ * trip, against the native shared-memory median @shared of this run.
+ */
+static void zero_fill_bound(size_t n, double shared)
+{
+	double zp = bench_zeropage_pages(n, ps, BOUND_CHUNK);
+
+	bench_info("a: bound: UFFDIO_ZEROPAGE alone %.0f pages/s (%d-page resolves)",
+		   zp, BOUND_CHUNK);
+	bench_add(&report, "bound: UFFDIO_ZEROPAGE alone, no fault (vs shared anon)",
+		  "pages/s", zp, shared, NULL);
+}
+
 static void bench_zero_fill(const struct opts *o)
 {
 	size_t n = o->size_mib * MIB / ps;
@@ -418,6 +436,7 @@ static void bench_zero_fill(const struct opts *o)
 			 oname[w]);
 		bench_add(&report, name, "pages/s", med[w][1], med[w][2], NULL);
 	}
+	zero_fill_bound(n, med[0][2]);
 
 	/* e: what the pager holds per page it served. */
 	if (ex[0][0].rss_before >= 0 && ex[0][0].rss_after >= 0) {
@@ -469,6 +488,26 @@ static void print_lat(const char *what, const struct bench_lat *l)
 }
 
 /*
+ * The floor of a fault served by another thread: two blocking wake-ups
+ * (eventfd ping-pong), on one CPU and across CPUs, against the native
+ * fault p50 @native of this run.
+ */
+static void latency_bounds(const struct opts *o, double native)
+{
+	size_t rounds = o->quick ? 200 : 2000;
+	double same = bench_pingpong_us(0, 0, rounds);
+	double other = bench_pingpong_us(0, 1, rounds);
+
+	bench_pin_cpu(0);
+	bench_info("b: bound: eventfd ping-pong p50 same CPU %.1f us, other CPU %.1f us",
+		   same, other);
+	bench_add(&report, "bound: wake-up round trip, same CPU (vs native fault p50)",
+		  "us", same, native, NULL);
+	bench_add(&report, "bound: wake-up round trip, other CPU (vs native fault p50)",
+		  "us", other, native, NULL);
+}
+
+/*
  * One thread on CPU 0 with the pager on the same CPU and on the other
  * one; two threads (CPUs 0 and 1) with the pager free to run anywhere.
  * Against native shared anonymous memory (and private, for scale).
@@ -499,6 +538,7 @@ static void bench_latency(const struct opts *o)
 	add_lat("2 threads, pager any CPU", &two, &n2);
 	bench_add(&report, "fault latency p50, 1 thread, same CPU (vs private anon)",
 		  "us", same.p50, priv.p50, NULL);
+	latency_bounds(o, n1.p50);
 }
 
 /* ---------------------------------------------------------------- */
@@ -652,6 +692,7 @@ enum {
 	ROW_FILE_SEQ,
 	ROW_FILE_RANDOM,
 	ROW_FILE_META,
+	ROW_FILE_COPY,
 	ROW_SHADOW,
 	NR_ROWS,
 };
@@ -663,6 +704,7 @@ static const struct {
 	[ROW_FILE_SEQ] = { "file read seq, page cache (vs mmap)", "pages/s" },
 	[ROW_FILE_RANDOM] = { "file read random, page cache (vs mmap)", "pages/s" },
 	[ROW_FILE_META] = { "pager metadata per tracked page, file object", "bytes" },
+	[ROW_FILE_COPY] = { "bound: memcpy of each page once (vs mmap read seq)", "pages/s" },
 	[ROW_SHADOW] = { "shadow COW write, resident parent (vs MAP_PRIVATE)", "pages/s" },
 };
 
@@ -810,6 +852,14 @@ static void child_file_read(int file, size_t n, const uint32_t *seq,
 		pn = bench_xmmap(len, PROT_READ, MAP_SHARED, file,
 				 "file, MAP_SHARED");
 		rn = read_pages(pn, w ? rnd : seq, n, &okn);
+		/*
+		 * The ceiling of any fill that copies each page once (a
+		 * store page cannot be the file's page on 6.1): memcpy from
+		 * the mapping, now all mapped, against the read just timed.
+		 */
+		if (!w)
+			child_set(ROW_FILE_COPY, bench_memcpy_pages(pn, n, ps),
+				  rn, NULL);
 		bench_xmunmap(pn, len, "file mapping");
 		child_set(row, rv, rn, okv ? NULL : "vmo read WRONG DATA");
 		if (!okn)

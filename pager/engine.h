@@ -21,7 +21,7 @@
 
 /* Largest --cluster: pages filled by one UFFDIO_ZEROPAGE or UFFDIO_COPY. */
 #define ENGINE_CLUSTER_MAX	512
-#define ENGINE_CLUSTER_DEFAULT	16
+#define ENGINE_CLUSTER_DEFAULT	256
 
 /* Messages read from a uffd per read(2). */
 #define ENGINE_BATCH		64
