@@ -24,7 +24,6 @@
 #include "libvmo.h"
 
 #define VMO_UFFD_FEATURES (UFFD_FEATURE_MISSING_SHMEM | \
-			   UFFD_FEATURE_MINOR_SHMEM | \
 			   UFFD_FEATURE_EVENT_REMAP | \
 			   UFFD_FEATURE_EVENT_REMOVE | \
 			   UFFD_FEATURE_EVENT_UNMAP)
@@ -337,26 +336,54 @@ fail:
 	return err;
 }
 
-static int vmo_register(struct vmo_lib *v, int obj_fd, void *addr,
-			size_t len)
+/*
+ * MISSING faults only go to the pager: a page it put into the store is
+ * mapped by the kernel, with its own fault-around and no round trip, in
+ * every mapping of the object.  WP mode is registered too, though no
+ * page is ever write-protected through the uffd: it makes a shared
+ * mapping "want write notification" (vma_wants_writenotify()), so the
+ * kernel maps a page read-only on a read fault and the first write
+ * marks it dirty, as it does for a file on a real disk.  Without it a
+ * read fault would map a shared page writable and the pager could not
+ * tell a page written from a page only read (VMO_IOC_PAGER_CLEAN sees
+ * a writable entry as written).  A kernel that cannot register WP on
+ * shmem (no CONFIG_PTE_MARKER_UFFD_WP) gets MISSING alone: correct,
+ * only read pages may then be written back needlessly.
+ */
+static int vmo_uffd_register(int uffd, void *addr, size_t len,
+			     struct uffdio_range *range)
 {
 	struct uffdio_register reg = {
 		.range = { .start = (uintptr_t)addr, .len = len },
-		.mode = UFFDIO_REGISTER_MODE_MISSING |
-			UFFDIO_REGISTER_MODE_MINOR,
+		.mode = UFFDIO_REGISTER_MODE_MISSING | UFFDIO_REGISTER_MODE_WP,
 	};
+
+	*range = reg.range;
+	if (!ioctl(uffd, UFFDIO_REGISTER, &reg))
+		return 0;
+	if (errno != EINVAL)
+		return vmo_errno();
+	reg.mode = UFFDIO_REGISTER_MODE_MISSING;
+	return ioctl(uffd, UFFDIO_REGISTER, &reg) < 0 ? vmo_errno() : 0;
+}
+
+static int vmo_register(struct vmo_lib *v, int obj_fd, void *addr,
+			size_t len)
+{
 	struct vmo_map_notify mn = {
 		.obj_fd = obj_fd,
 		.addr = (uintptr_t)addr,
 		.len = len,
 	};
+	struct uffdio_range range;
+	int err;
 
-	if (ioctl(v->uffd, UFFDIO_REGISTER, &reg) < 0)
-		return vmo_errno();
+	err = vmo_uffd_register(v->uffd, addr, len, &range);
+	if (err)
+		return err;
 	if (ioctl(v->fd, VMO_IOC_MAP_NOTIFY, &mn) < 0) {
-		int err = vmo_errno();
-
-		ioctl(v->uffd, UFFDIO_UNREGISTER, &reg.range);
+		err = vmo_errno();
+		ioctl(v->uffd, UFFDIO_UNREGISTER, &range);
 		return err;
 	}
 	return 0;

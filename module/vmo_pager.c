@@ -736,31 +736,35 @@ long vmo_ioctl_pager_object(struct vmo_session *s, void __user *argp)
  * Write-protects the folio in every mapping, then applies @flags (see
  * struct vmo_pager_clean).  Returns whether to report the page.  The
  * folio is locked: a write fault racing with us marks it dirty after
- * taking the lock, so clearing the flag here never loses a write.
+ * taking the lock, so clearing the flag here never loses a write, and
+ * no fault can map it meanwhile (faults map a folio under its lock), so
+ * an unmapped folio has no page table entry to clean: the rmap walk and
+ * its TLB flushes are skipped, which is the common case of a fill.
  *
  * folio_mkclean() moves nothing: it clears the page tables' dirty bits
- * and only says it found some.  A page filled by UFFDIO_ZEROPAGE or
- * UFFDIO_COPY and written through the writable, dirty PTE that the fill
- * installed is dirty in that PTE alone, so whatever must stay dirty is
- * marked dirty here, or the next EVICT would drop written data.
+ * and only says it found some.  A page written through a writable PTE
+ * is dirty in that PTE alone, so whatever must stay dirty is marked
+ * dirty here, or the next EVICT would drop written data.
  */
 static bool vmo_folio_clean(struct folio *folio, u32 flags)
 {
-	bool written = folio_mkclean(folio) > 0;
+	bool written = folio_mapped(folio) && folio_mkclean(folio) > 0;
 
 	if (flags & VMO_CLEAN_KEEP_DIRTY) {
 		if (written)
 			folio_mark_dirty(folio);
 		return folio_test_dirty(folio);
 	}
-	if (flags & VMO_CLEAN_IF_UNCHANGED) {
-		if (!written)
-			return folio_test_clear_dirty(folio);
+	if (written) {
+		/* Written since the last CLEAN (or the fill): stays dirty. */
 		folio_mark_dirty(folio);
-		return false;
+		return !(flags & VMO_CLEAN_IF_UNCHANGED);
 	}
 	/* Stores have no writeback accounting: just the flag. */
-	return folio_test_clear_dirty(folio) || written;
+	if (flags & VMO_CLEAN_IF_UNCHANGED)
+		return folio_test_clear_dirty(folio);
+	folio_clear_dirty(folio);
+	return false;
 }
 
 /* Cleans (per @req->flags) page @index; returns whether to report it. */

@@ -5,8 +5,9 @@
  * Serves one client's userfaultfd messages.  MISSING faults are filled
  * from the object's source: zeroes for anonymous objects
  * (UFFDIO_ZEROPAGE), the file for file objects and the nearest ancestor
- * for shadows (read into a bounce buffer, then UFFDIO_COPY), over a
- * window that grows with sequential faults.  MINOR faults are mapped
+ * for shadows (read into a bounce buffer, then written into the store),
+ * over a window that grows with sequential faults.  MINOR faults (only
+ * if a client registered for them; the library does not) are mapped
  * from the store (UFFDIO_CONTINUE).  UNMAP/REMAP events keep the
  * client's map table current.
  *
@@ -14,11 +15,16 @@
  * store slot, or "all zero") comes from there first, whatever the kind
  * (paging.h); fills from other sources stop before such pages.
  *
- * A page copied from a file or a parent is a clean copy of its source:
- * the copy is made without waking the faulting thread, the page is
- * marked clean in the store (VMO_IOC_PAGER_CLEAN), and only then is the
- * thread woken.  Woken first, it could write the page before the clean
- * and have its write forgotten by the next write-back.
+ * A page copied from a file, a parent or the backing store is a clean
+ * copy of its source: it is written into the store, where no mapping
+ * has it yet, marked clean (VMO_IOC_PAGER_CLEAN; a page some mapping
+ * wrote meanwhile stays dirty), and only then is the faulting thread
+ * woken.  It faults again and the kernel maps the store's page itself,
+ * with a clean page table entry (a later write marks the page dirty)
+ * and its own fault-around: the rest of the fill is mapped without the
+ * pager.  UFFDIO_COPY would map the page dirty, so every fill would
+ * need the page cleaned in the client's page tables, one TLB flush per
+ * page.
  *
  * Two kernel rules shape the error handling:
  *  - a resolve that fails does not wake the faulting thread, so every
@@ -269,21 +275,6 @@ static int64_t uffd_zeropage(int uffd, uint64_t start, uint64_t len)
 	return uffd_result(rc, errno, zp.zeropage);
 }
 
-/* Not woken: the caller cleans the pages first (see the top). */
-static int64_t uffd_copy(int uffd, uint64_t dst, const void *src,
-			 uint64_t len)
-{
-	struct uffdio_copy cp = {
-		.dst = dst,
-		.src = (uint64_t)(uintptr_t)src,
-		.len = len,
-		.mode = UFFDIO_COPY_MODE_DONTWAKE,
-	};
-	int rc = ioctl(uffd, UFFDIO_COPY, &cp);
-
-	return uffd_result(rc, errno, cp.copy);
-}
-
 static int64_t uffd_continue(int uffd, uint64_t start, uint64_t len)
 {
 	struct uffdio_continue cont = {
@@ -491,61 +482,111 @@ static void engine_fill_zero(struct engine_ctx *ctx, struct engine_client *c,
 }
 
 /*
- * Resolve the fault at @addr with the first @pages pages of the bounce
- * buffer, the contents of pages [idx, idx + pages) of @o: copy without
- * waking, mark clean, wake (see the top).  On a partial copy (a page
- * further on was filled meanwhile: EEXIST) the part done is cleaned and
- * woken; the faulting page is always the first.  Returns the pages
- * copied, 0 if none (the failure is handled).
+ * Pages of a fill of @pages at page @idx of @o that its store lacks:
+ * the fill stops before the first page already there.  0 if the
+ * faulting page itself is there (filled since the fault was raised):
+ * then the thread is woken to find it, or, on an error, left waiting
+ * (logged; see engine_fill_object()).
  */
-static uint64_t engine_copy_fill(struct engine_ctx *ctx,
-				 struct engine_client *c,
-				 const struct vmo_range *r,
-				 struct pobj *o, uint64_t addr,
-				 uint64_t idx, uint64_t pages)
+static uint64_t engine_holes(struct engine_ctx *ctx, struct engine_client *c,
+			     struct pobj *o, uint64_t addr, uint64_t idx,
+			     uint64_t pages)
 {
-	const void *buf = ctx->objs.buf;
-	uint64_t ps = ctx->page_size, n;
-	int64_t done;
+	int64_t n = objcache_store_holes(&ctx->objs, o, idx, pages);
 
-	done = uffd_copy(c->uffd, addr, buf, pages * ps);
-	if (done == -ENOENT && pages > 1)
-		done = uffd_copy(c->uffd, addr, buf, ps);	/* split VMA */
+	if (n > 0)
+		return (uint64_t)n;
+	if (!n)
+		engine_resolve_failed(ctx, c, "fill", addr, -EEXIST, false);
+	return 0;
+}
+
+/*
+ * Resolve the fault at @addr with the first @pages pages of the bounce
+ * buffer, the contents of pages [idx, idx + pages) of @o, which its
+ * store lacks (engine_holes()): write them into the store, mark them
+ * clean, wake (see the top).  Returns the pages filled, 0 if none (the
+ * failure is handled).
+ */
+static uint64_t engine_store_fill(struct engine_ctx *ctx,
+				  struct engine_client *c, struct pobj *o,
+				  uint64_t addr, uint64_t idx, uint64_t pages)
+{
+	int64_t done = objcache_store_write(&ctx->objs, o, idx, pages);
+	uint64_t n;
+
 	if (done <= 0) {
-		/* EEXIST: filled by another fault meanwhile; just wake. */
-		engine_resolve_failed(ctx, c, "UFFDIO_COPY", addr, done, false);
+		engine_resolve_failed(ctx, c, "write(store)", addr, done,
+				      false);
 		return 0;
 	}
-	n = (uint64_t)done / ps;
-	/*
-	 * A private mapping got the copy as the process's own anonymous
-	 * page: the store has nothing to clean.
-	 */
-	if (r->flags & VMO_MAP_SHARED) {
-		objcache_clean_filled(&ctx->objs, o, idx, n);
-		paging_filled(&ctx->objs, o, idx, n);
-	}
-	engine_wake_range(ctx, c, addr, n * ps);
+	n = (uint64_t)done;
+	objcache_clean_filled(&ctx->objs, o, idx, n);
+	paging_filled(&ctx->objs, o, idx, n);
+	engine_wake_range(ctx, c, addr, n * ctx->page_size);
 	return n;
 }
 
+/*
+ * First page of a file fill for a fault at page @idx: the start of the
+ * aligned block of ENGINE_FILE_BLOCK pages holding it, as the kernel's
+ * fault-around maps a file's page cache, unless that block starts
+ * before the range, or something (a page in the store, a record) lies
+ * between its start and @idx: then @idx itself.
+ */
+static uint64_t file_fill_start(struct engine_ctx *ctx,
+				const struct vmo_range *r, struct pobj *o,
+				uint64_t idx)
+{
+	uint64_t start = idx & ~(uint64_t)(ENGINE_FILE_BLOCK - 1);
+
+	if (start == idx || start < r->pgoff)
+		return idx;
+	if (paging_record_run(o, start, idx - start + 1, false) !=
+	    idx - start + 1)
+		return idx;
+	if (objcache_store_holes(&ctx->objs, o, start, idx - start + 1) !=
+	    (int64_t)(idx - start + 1))
+		return idx;
+	return start;
+}
+
+/*
+ * A file fill covers the fault's aligned block (file_fill_start()) and,
+ * for a sequential stream, the read-ahead window from the fault on:
+ * random reads then cost what a native fault with fault-around costs
+ * in page cache pages, and the woken thread's new fault maps the block.
+ */
 static void engine_fill_file(struct engine_ctx *ctx, struct engine_client *c,
 			     struct vmo_range *r, struct pobj *o,
 			     uint64_t addr)
 {
-	uint64_t idx = page_index(ctx, r, addr);
-	uint64_t window = ra_window(ctx, r, addr), pages, n;
+	uint64_t ps = ctx->page_size, idx = page_index(ctx, r, addr);
+	uint64_t window = ra_window(ctx, r, addr), pages, n, start, at;
 
-	pages = fill_pages(ctx, r, addr, window);
-	pages = unrecorded(o, idx, pages);
-	pages = objcache_file_pages(&ctx->objs, o, idx, pages);
-	if (objcache_read_file(&ctx->objs, o, idx, pages))
+	start = file_fill_start(ctx, r, o, idx);
+	if (idx - start >= ctx->cluster)
+		start = idx;	/* --cluster bounds every fill */
+	at = addr - (idx - start) * ps;
+	pages = idx - start + window;
+	if (pages < ENGINE_FILE_BLOCK && !(start % ENGINE_FILE_BLOCK))
+		pages = ENGINE_FILE_BLOCK;
+	if (pages > ctx->cluster)
+		pages = ctx->cluster;
+	pages = fill_pages(ctx, r, at, pages);
+	pages = unrecorded(o, start, pages);
+	pages = objcache_file_pages(&ctx->objs, o, start, pages);
+	pages = engine_holes(ctx, c, o, addr, start, pages);
+	if (!pages)
+		return;
+	if (objcache_read_file(&ctx->objs, o, start, pages))
 		return;		/* logged; left waiting, see engine_fill_object */
-	n = engine_copy_fill(ctx, c, r, o, addr, idx, pages);
+	n = engine_store_fill(ctx, c, o, at, start, pages);
 	if (!n)
 		return;
 	count(ctx, VMO_PSTAT_PAGES_FILE, n);
-	ra_update(r, addr, n * ctx->page_size, window);
+	/* A stream that filled a whole block goes on from its size. */
+	ra_update(r, at, n * ps, n > window ? n : window);
 }
 
 /*
@@ -560,10 +601,12 @@ static void engine_fill_shadow(struct engine_ctx *ctx, struct engine_client *c,
 	uint64_t idx = page_index(ctx, r, addr), n;
 	int src;
 
+	if (!engine_holes(ctx, c, o, addr, idx, 1))
+		return;
 	src = objcache_read_shadow(&ctx->objs, o, idx);
 	if (src < 0)
 		return;		/* logged; left waiting, see engine_fill_object */
-	n = engine_copy_fill(ctx, c, r, o, addr, idx, 1);
+	n = engine_store_fill(ctx, c, o, addr, idx, 1);
 	count(ctx, src == FILL_ZERO ? VMO_PSTAT_PAGES_SHADOW_ZERO :
 	      VMO_PSTAT_PAGES_PARENT, n);
 }
@@ -593,9 +636,12 @@ static bool engine_fill_backing(struct engine_ctx *ctx,
 	pages = paging_record_run(o, idx, pages, true);
 	if (!pages)
 		return false;	/* no record after all: from its source */
+	pages = engine_holes(ctx, c, o, addr, idx, pages);
+	if (!pages)
+		return true;
 	if (paging_read_in(&ctx->objs, o, idx, pages))
 		return true;
-	n = engine_copy_fill(ctx, c, r, o, addr, idx, pages);
+	n = engine_store_fill(ctx, c, o, addr, idx, pages);
 	if (!n)
 		return true;
 	count(ctx, VMO_PSTAT_PAGES_IN, n);
@@ -728,12 +774,41 @@ static void engine_minor(struct engine_ctx *ctx, struct engine_client *c,
 	engine_resolve_failed(ctx, c, "UFFDIO_CONTINUE", addr, done, true);
 }
 
+/*
+ * A write to a page write-protected through the uffd.  The library
+ * registers WP mode only so that the kernel tracks writes to shared
+ * pages (see lib/libvmo.c) and nothing here write-protects a page, so
+ * only a client that did UFFDIO_WRITEPROTECT itself gets here: lift it
+ * (which wakes the thread), or the thread would fault forever.
+ */
+static void engine_wp(struct engine_ctx *ctx, struct engine_client *c,
+		      uint64_t addr)
+{
+	struct uffdio_writeprotect wp = {
+		.range = { .start = addr, .len = ctx->page_size },
+		.mode = 0,
+	};
+
+	log_debug("client %llu: write-protect fault at %#llx: lifted",
+		  (ull)c->id, (ull)addr);
+	count(ctx, VMO_PSTAT_WAKES, 1);
+	if (!ioctl(c->uffd, UFFDIO_WRITEPROTECT, &wp))
+		return;
+	engine_resolve_failed(ctx, c, "UFFDIO_WRITEPROTECT", addr, -errno,
+			      false);
+}
+
 static void engine_fault(struct engine_ctx *ctx, struct engine_client *c,
 			 const struct uffd_msg *msg)
 {
 	uint64_t addr = msg->arg.pagefault.address & ~(ctx->page_size - 1);
 	bool minor = msg->arg.pagefault.flags & UFFD_PAGEFAULT_FLAG_MINOR;
 	struct vmo_range tmp, *r;
+
+	if (msg->arg.pagefault.flags & UFFD_PAGEFAULT_FLAG_WP) {
+		engine_wp(ctx, c, addr);
+		return;
+	}
 
 	count(ctx, minor ? VMO_PSTAT_FAULTS_MINOR : VMO_PSTAT_FAULTS_MISSING,
 	      1);

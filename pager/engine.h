@@ -23,6 +23,13 @@
 #define ENGINE_CLUSTER_MAX	512
 #define ENGINE_CLUSTER_DEFAULT	256
 
+/*
+ * Pages of the aligned block a file fill covers at least: what the
+ * kernel's fault-around maps of a file's page cache (fault_around_bytes,
+ * 64 KiB by default).
+ */
+#define ENGINE_FILE_BLOCK	16
+
 /* Messages read from a uffd per read(2). */
 #define ENGINE_BATCH		64
 

@@ -399,6 +399,61 @@ static int store_has_page(struct objcache *oc, const struct pobj *o,
 	return ret;
 }
 
+int64_t objcache_store_holes(struct objcache *oc, const struct pobj *o,
+			     uint64_t idx, uint64_t max)
+{
+	off_t off = (off_t)(idx << oc->page_shift), at;
+	int ret;
+
+	at = lseek(o->store_fd, off, SEEK_DATA);
+	if (at < 0 && errno == ENXIO)
+		return (int64_t)max;	/* no data from here on */
+	if (at < 0) {
+		ret = -errno;
+		log_err("object %llu: lseek(store, %#llx, SEEK_DATA): %s",
+			(ull)o->id, (ull)off, strerror(-ret));
+		count(oc, VMO_PSTAT_ERRORS, 1);
+		return ret;
+	}
+	/* SEEK_DATA answers a byte offset within the first page of data. */
+	at = (off_t)((uint64_t)at >> oc->page_shift);
+	if ((uint64_t)at - idx < max)
+		return (int64_t)((uint64_t)at - idx);
+	return (int64_t)max;
+}
+
+/*
+ * A plain pwrite(2), not io_uring: the store is shmem, whose write_iter
+ * cannot be asked not to block (no IOCB_NOWAIT on 6.1), so io_uring
+ * would hand each fill to a worker thread; this is a memory copy into
+ * the page cache, done before the fault can be woken anyway.
+ */
+int64_t objcache_store_write(struct objcache *oc, const struct pobj *o,
+			     uint64_t idx, uint64_t pages)
+{
+	uint64_t len = pages << oc->page_shift, done = 0;
+	off_t off = (off_t)(idx << oc->page_shift);
+	ssize_t n;
+
+	while (done < len) {
+		n = pwrite(o->store_fd, oc->buf + done, len - done,
+			   off + (off_t)done);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			if (done >= oc->page_size)
+				break;	/* the whole pages written stand */
+			return -errno;
+		}
+		if (!n)
+			break;
+		done += (uint64_t)n;
+	}
+	if (done < oc->page_size)
+		return -EIO;	/* short of one page: cannot happen in a store */
+	return (int64_t)(done >> oc->page_shift);
+}
+
 static int read_store_page(struct objcache *oc, const struct pobj *o,
 			   uint64_t idx)
 {

@@ -192,6 +192,21 @@ int objcache_read_shadow(struct objcache *oc, struct pobj *o,
 			 uint64_t idx);
 
 /*
+ * Pages from @idx on, at most @max, that @o's store lacks: 0 if it has
+ * page @idx, or -errno (logged).  Only the pager puts pages into a
+ * store, so a hole found here is still one when it is filled.
+ */
+int64_t objcache_store_holes(struct objcache *oc, const struct pobj *o,
+			     uint64_t idx, uint64_t max);
+
+/*
+ * Write the first @pages pages of the bounce buffer into @o's store at
+ * page @idx.  Returns the whole pages written (> 0) or -errno.
+ */
+int64_t objcache_store_write(struct objcache *oc, const struct pobj *o,
+			     uint64_t idx, uint64_t pages);
+
+/*
  * Mark pages of @o just filled as clean (equal to their source).
  * Failures are logged and counted: the pages then merely look written.
  */

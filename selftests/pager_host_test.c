@@ -749,15 +749,20 @@ static struct uffd_msg fault_msg(void *addr, uint64_t flags)
 	return m;
 }
 
-static int uffd_register(int uffd, void *addr, size_t len)
+/*
+ * @minor: also MINOR mode (views A and B, for the engine's CONTINUE
+ * path); object mappings register MISSING and WP, as the library does.
+ */
+static int uffd_register(int uffd, void *addr, size_t len, bool minor)
 {
 	struct uffdio_register reg = {
 		.range = { .start = (uintptr_t)addr, .len = len },
 		.mode = UFFDIO_REGISTER_MODE_MISSING |
-			UFFDIO_REGISTER_MODE_MINOR,
+			(minor ? UFFDIO_REGISTER_MODE_MINOR :
+			 UFFDIO_REGISTER_MODE_WP),
 	};
 	const uint64_t need = (1ULL << _UFFDIO_ZEROPAGE) |
-			      (1ULL << _UFFDIO_CONTINUE) |
+			      (minor ? 1ULL << _UFFDIO_CONTINUE : 0) |
 			      (1ULL << _UFFDIO_WAKE);
 
 	if (ioctl(uffd, UFFDIO_REGISTER, &reg) < 0)
@@ -812,9 +817,9 @@ FIXTURE_SETUP(engine)
 		SKIP(return, "UFFDIO_API with shmem MISSING/MINOR and UNMAP/REMAP/REMOVE events refused: %s",
 		     strerror(errno));
 	}
-	ret = uffd_register(self->uffd, self->a, self->len);
+	ret = uffd_register(self->uffd, self->a, self->len, true);
 	if (!ret)
-		ret = uffd_register(self->uffd, self->b, self->len);
+		ret = uffd_register(self->uffd, self->b, self->len, true);
 	if (ret == -EINVAL || ret == -EOPNOTSUPP) {
 		self->skip = true;
 		SKIP(return, "shmem MISSING|MINOR registration not supported: %s",
@@ -1545,7 +1550,7 @@ static char *map_object(FIXTURE_DATA(engine) *self, uint64_t id, bool shared)
 		return NULL;
 	self->maps[self->nmaps] = p;
 	self->map_len[self->nmaps++] = len;
-	if (uffd_register(self->uffd, p, len))
+	if (uffd_register(self->uffd, p, len, false))
 		return NULL;
 	memset(&r, 0, sizeof(r));
 	r.start = (uint64_t)(uintptr_t)p;
@@ -1643,9 +1648,9 @@ TEST_F(engine, file_fill_contents)
 					     (off_t)(i * ps)));
 		ASSERT_EQ(0, memcmp(got, expect, ps));
 	}
-	/* Windows 1, 2, then 4 cut to the 2 pages left before the EOF. */
+	/* One aligned block, cut to the 5 pages the file has data for. */
 	s = snap(self);
-	EXPECT_EQ(3, CTR(s, FAULTS_MISSING));
+	EXPECT_EQ(1, CTR(s, FAULTS_MISSING));
 	EXPECT_EQ(5, CTR(s, PAGES_FILE));
 	EXPECT_EQ(4 * ps + ps / 2, CTR(s, BYTES_READ));
 	EXPECT_EQ(0, CTR(s, PAGES_ZEROED));
@@ -1654,19 +1659,18 @@ TEST_F(engine, file_fill_contents)
 	EXPECT_EQ(0, CTR(s, RACES));
 	st = stub_snap(self);
 	EXPECT_EQ(1, st.opens);
-	ASSERT_EQ(3, st.ncalls);
-	ASSERT_CLEAN(st, 0, 2, 0, 1, false);
-	ASSERT_CLEAN(st, 1, 2, 1, 2, false);
-	ASSERT_CLEAN(st, 2, 2, 3, 2, false);
+	ASSERT_EQ(1, st.ncalls);
+	ASSERT_CLEAN(st, 0, 2, 0, 5, false);
 	free(expect);
 	free(got);
 }
 
-TEST_F(engine, file_window_grows)
+TEST_F(engine, file_fills_whole_blocks)
 {
 	size_t ps = self->ps, i;
 	uint8_t *expect = malloc(ps);
-	static const uint64_t windows[] = { 1, 2, 4, 8, 16, 9 };
+	/* A block of 16 first, then the stream goes on at CLUSTER (16). */
+	static const uint64_t windows[] = { 16, 16, 16, 16, 16, 16, 4 };
 	struct vmo_counters s;
 	struct objstub st;
 	uint64_t first = 0;
@@ -1675,24 +1679,24 @@ TEST_F(engine, file_window_grows)
 
 	SKIP_IF_NO_UFFD();
 	ASSERT_NE(NULL, expect);
-	fd = make_file(40 * ps, 5);
+	fd = make_file(100 * ps, 5);
 	ASSERT_LE(0, fd);
-	ASSERT_LE(0, add_object(self, 2, VMO_KIND_FILE, 0, 40 * ps, 0, 0, fd,
-				40 * ps));
+	ASSERT_LE(0, add_object(self, 2, VMO_KIND_FILE, 0, 100 * ps, 0, 0, fd,
+				100 * ps));
 	m = map_object(self, 2, true);
 	ASSERT_NE(NULL, m);
-	for (i = 0; i < 40; i++) {
-		file_page(expect, ps, 5, i * ps, 40 * ps);
+	for (i = 0; i < 100; i++) {
+		file_page(expect, ps, 5, i * ps, 100 * ps);
 		ASSERT_EQ(0, memcmp(m + i * ps, expect, ps)) TH_LOG("page %zu", i);
 	}
 	s = snap(self);
-	EXPECT_EQ(6, CTR(s, FAULTS_MISSING));
-	EXPECT_EQ(40, CTR(s, PAGES_FILE));
-	EXPECT_EQ(40 * ps, CTR(s, BYTES_READ));
+	EXPECT_EQ(7, CTR(s, FAULTS_MISSING));
+	EXPECT_EQ(100, CTR(s, PAGES_FILE));
+	EXPECT_EQ(100 * ps, CTR(s, BYTES_READ));
 	EXPECT_EQ(0, CTR(s, ERRORS));
 	st = stub_snap(self);
-	ASSERT_EQ(6, st.ncalls);
-	for (i = 0; i < 6; i++) {
+	ASSERT_EQ(7, st.ncalls);
+	for (i = 0; i < 7; i++) {
 		ASSERT_CLEAN(st, i, 2, first, windows[i], false);
 		first += windows[i];
 	}
@@ -1723,11 +1727,11 @@ TEST_F(engine, file_write_first)
 	EXPECT_EQ(0, memcmp(m + 2 * ps, expect, ps));
 	s = snap(self);
 	EXPECT_EQ(1, CTR(s, FAULTS_MISSING));
-	EXPECT_EQ(1, CTR(s, PAGES_FILE));
+	EXPECT_EQ(4, CTR(s, PAGES_FILE));	/* the block: all 4 pages */
 	EXPECT_EQ(0, CTR(s, ERRORS));
 	st = stub_snap(self);
 	ASSERT_EQ(1, st.ncalls);
-	ASSERT_CLEAN(st, 0, 2, 2, 1, false);
+	ASSERT_CLEAN(st, 0, 2, 0, 4, false);
 	/* The file itself is not written by a fault. */
 	EXPECT_EQ(pat(3, 2 * ps + 10), get_byte(fd, 2 * ps + 10));
 	free(expect);
@@ -1752,12 +1756,82 @@ TEST_F(engine, file_private_mapping)
 	file_page(expect, ps, 8, ps, 4 * ps);
 	EXPECT_EQ(0, memcmp(m + ps, expect, ps));
 	s = snap(self);
-	EXPECT_EQ(1, CTR(s, PAGES_FILE));
+	EXPECT_EQ(4, CTR(s, PAGES_FILE));	/* the aligned block */
 	EXPECT_EQ(0, CTR(s, ERRORS));
-	/* The copy is the process's own page: nothing in the store to clean. */
-	EXPECT_FALSE(store_has(store_fd(self, 2), ps, 1));
-	EXPECT_EQ(0, stub_snap(self).ncalls);
+	/*
+	 * As a private mapping of a file maps the page cache: the fill is
+	 * the object's (in the store, clean), the process reads it ...
+	 */
+	EXPECT_TRUE(store_has(store_fd(self, 2), ps, 1));
+	ASSERT_EQ(1, stub_snap(self).ncalls);
+	/* ... and a write makes the process its own copy, not the store's. */
+	m[ps + 5] = (char)0x77;
+	EXPECT_EQ(expect[5], get_byte(store_fd(self, 2), ps + 5));
+	EXPECT_EQ(0x77, (uint8_t)m[ps + 5]);
+	EXPECT_EQ(1, CTR(snap(self), FAULTS_MISSING));
 	free(expect);
+}
+
+/*
+ * A fill goes into the store, unmapped; the woken thread's new fault and
+ * every other mapping's first touch are mapped by the kernel, with no
+ * fault reaching the pager.
+ */
+TEST_F(engine, file_fill_mapped_by_kernel_everywhere)
+{
+	size_t ps = self->ps;
+	uint8_t *expect = malloc(ps);
+	char *m, *m2;
+	int fd;
+
+	SKIP_IF_NO_UFFD();
+	ASSERT_NE(NULL, expect);
+	fd = make_file(4 * ps, 6);
+	ASSERT_LE(0, fd);
+	ASSERT_LE(0, add_object(self, 2, VMO_KIND_FILE, 0, 4 * ps, 0, 0, fd,
+				4 * ps));
+	m = map_object(self, 2, true);
+	ASSERT_NE(NULL, m);
+	m2 = map_object(self, 2, true);
+	ASSERT_NE(NULL, m2);
+	file_page(expect, ps, 6, 2 * ps, 4 * ps);
+	EXPECT_EQ(0, memcmp(m + 2 * ps, expect, ps));
+	EXPECT_EQ(0, memcmp(m2 + 2 * ps, expect, ps));
+	EXPECT_EQ(1, CTR(snap(self), FAULTS_MISSING));
+	EXPECT_EQ(0, CTR(snap(self), FAULTS_MINOR));
+	EXPECT_EQ(4, CTR(snap(self), PAGES_FILE));
+	free(expect);
+}
+
+/* A page a client write-protected itself: the pager lifts it. */
+TEST_F(engine, write_protect_fault_lifted)
+{
+	size_t ps = self->ps;
+	struct uffdio_writeprotect wp;
+	struct vmo_counters s;
+	char *m;
+	int fd;
+
+	SKIP_IF_NO_UFFD();
+	fd = make_file(4 * ps, 7);
+	ASSERT_LE(0, fd);
+	ASSERT_LE(0, add_object(self, 2, VMO_KIND_FILE, 0, 4 * ps, 0, 0, fd,
+				4 * ps));
+	m = map_object(self, 2, true);
+	ASSERT_NE(NULL, m);
+	EXPECT_EQ(pat(7, ps), peek(m + ps));
+	memset(&wp, 0, sizeof(wp));
+	wp.range.start = (uintptr_t)(m + ps);
+	wp.range.len = ps;
+	wp.mode = UFFDIO_WRITEPROTECT_MODE_WP;
+	ASSERT_EQ(0, ioctl(self->uffd, UFFDIO_WRITEPROTECT, &wp));
+	/* Served as a MISSING fault, this write would fault forever. */
+	m[ps] = 0x3c;
+	EXPECT_EQ(0x3c, peek(m + ps));
+	s = snap(self);
+	EXPECT_EQ(1, CTR(s, FAULTS_MISSING));
+	EXPECT_EQ(2, CTR(s, WAKES));	/* the fill's, the lift's */
+	EXPECT_EQ(0, CTR(s, ERRORS));
 }
 
 TEST_F(engine, file_copy_eexist_wakes)
@@ -1780,15 +1854,16 @@ TEST_F(engine, file_copy_eexist_wakes)
 	msg = fault_msg(m + 3 * ps, 0);
 	handle(self, &msg);
 	s = snap(self);
-	EXPECT_EQ(1, CTR(s, RACES));	/* UFFDIO_COPY: EEXIST */
+	EXPECT_EQ(1, CTR(s, RACES));	/* the page is there already */
 	EXPECT_EQ(1, CTR(s, WAKES));
 	EXPECT_EQ(0, CTR(s, PAGES_FILE));
 	EXPECT_EQ(0, CTR(s, ERRORS));
 	EXPECT_EQ(0, stub_snap(self).ncalls);
-	/* The woken thread faults again: MINOR, the page there wins. */
+	/* The woken thread faults again: the kernel maps the page there. */
 	EXPECT_EQ(0xee, peek(m + 3 * ps));
 	s = snap(self);
-	EXPECT_EQ(1, CTR(s, PAGES_CONTINUED));
+	EXPECT_EQ(0, CTR(s, FAULTS_MINOR));
+	EXPECT_EQ(1, CTR(s, FAULTS_MISSING));	/* the synthetic one */
 }
 
 TEST_F(engine, file_copy_partial)
@@ -1810,6 +1885,8 @@ TEST_F(engine, file_copy_partial)
 	m = map_object(self, 2, true);
 	ASSERT_NE(NULL, m);
 	ASSERT_EQ(0, put_page(store_fd(self, 2), ps, 10, 0xee, 0));
+	/* Page 7 there too, so the fill does not reach back to page 0. */
+	ASSERT_EQ(0, put_page(store_fd(self, 2), ps, 7, 0xdd, 0));
 	/* As if a 2-page fill had ended at page 8: the next window is 4. */
 	pthread_mutex_lock(&self->lock);
 	r = maptable_lookup(&self->client.mt, (uintptr_t)m);
@@ -2007,14 +2084,15 @@ TEST_F(engine, object_gone_closes_it)
 	int fd;
 
 	SKIP_IF_NO_UFFD();
-	fd = make_file(8 * ps, 2);
+	fd = make_file(40 * ps, 2);
 	ASSERT_LE(0, fd);
-	ASSERT_LE(0, add_object(self, 2, VMO_KIND_FILE, 0, 8 * ps, 0, 0, fd,
-				8 * ps));
+	ASSERT_LE(0, add_object(self, 2, VMO_KIND_FILE, 0, 40 * ps, 0, 0, fd,
+				40 * ps));
 	m = map_object(self, 2, true);
 	ASSERT_NE(NULL, m);
+	/* Random faults: one 16-page block each. */
 	EXPECT_EQ(pat(2, 0), peek(m));
-	EXPECT_EQ(pat(2, 4 * ps), peek(m + 4 * ps));
+	EXPECT_EQ(pat(2, 20 * ps), peek(m + 20 * ps));
 	EXPECT_EQ(1, stub_snap(self).opens);	/* opened once, kept */
 	EXPECT_EQ(1, CTR(snap(self), OBJECTS));
 
@@ -2024,7 +2102,7 @@ TEST_F(engine, object_gone_closes_it)
 	pthread_mutex_unlock(&self->lock);
 	EXPECT_EQ(0, CTR(snap(self), OBJECTS));
 	/* (Cannot happen with the module; shows the fds were let go.) */
-	EXPECT_EQ(pat(2, 6 * ps), peek(m + 6 * ps));
+	EXPECT_EQ(pat(2, 36 * ps), peek(m + 36 * ps));
 	s = snap(self);
 	EXPECT_EQ(2, stub_snap(self).opens);
 	EXPECT_EQ(1, CTR(s, OBJECTS));

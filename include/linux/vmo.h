@@ -173,7 +173,9 @@ struct vmo_sync {
 /**
  * struct vmo_client_attach - make this session a client (VMO_IOC_CLIENT_ATTACH)
  * @uffd: a userfaultfd created by the calling process, UFFDIO_API done
- *	with UFFD_FEATURE_MISSING_SHMEM and UFFD_FEATURE_MINOR_SHMEM.  The
+ *	with UFFD_FEATURE_MISSING_SHMEM (and UFFD_FEATURE_MINOR_SHMEM if
+ *	the client registers MINOR mode: the pager then maps store pages
+ *	with UFFDIO_CONTINUE; the library registers MISSING only).  The
  *	module keeps a reference and hands it to the pager; the caller may
  *	keep or close its own.
  * @flags: must be 0.
@@ -442,16 +444,17 @@ struct vmo_pager_object {
  * @first: first page index.
  * @npages: pages, 1..VMO_CLEAN_MAX.
  * @bitmap: user pointer, or 0: bit i (of __u64 words, LSB first) is set
- *	when page @first + i was dirty (cleaned, with IF_UNCHANGED).
- * @dirty: out: how many bits were set.
+ *	when page @first + i is reported (what that means: below).
+ * @dirty: out: how many pages were reported.
  * @reserved: must be 0.
  *
  * Every resident page in the range is write-protected in every mapping,
  * so that the next write through any mapping marks it dirty again (an
  * ordinary write fault, no pager round trip).  Then:
- *  - flags 0: the page is marked clean; the pager does this to a page it
- *    has just filled, which equals its source (file, parent, backing
- *    store);
+ *  - flags 0: the end of a fill: the pager has just written the page
+ *    into the store (unmapped until then), so it equals its source
+ *    (file, parent, backing store) and is marked clean, unless a mapping
+ *    wrote it meanwhile: then it stays dirty and is reported;
  *  - VMO_CLEAN_KEEP_DIRTY: the page stays dirty (so nothing may drop it)
  *    and is reported if it was dirty, or is out in swap: the start of a
  *    write-back;
