@@ -50,6 +50,13 @@ int objcache_init(struct objcache *oc, uint64_t page_size,
 	/* Page aligned: a file opened with O_DIRECT can be read into it. */
 	if (posix_memalign(&buf, page_size, (size_t)buf_pages * page_size))
 		buf = NULL;
+	/*
+	 * Touched now, once: fills use all of it, and its pages are then
+	 * neither faulted in on the fill path nor mistaken for per-page
+	 * metadata when the pager's RSS grows with its first large fill.
+	 */
+	if (buf)
+		memset(buf, 0, (size_t)buf_pages * page_size);
 	oc->buf = buf;
 	if (!oc->hash || !oc->bitmap || !oc->ops || !oc->buf || !oc->dirty ||
 	    !oc->done || !oc->dropped || !oc->present || !oc->recs ||
