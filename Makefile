@@ -26,12 +26,13 @@ PAGER_SRC := pager/main.c pager/engine.c pager/maptable.c pager/log.c \
 ENGINE_SRC := pager/engine.c pager/maptable.c pager/log.c pager/objects.c \
 	pager/uring.c pager/backing.c pager/slotmap.c pager/paging.c \
 	pager/headroom.c
-HDRS := include/linux/vmo.h lib/libvmo.h $(wildcard pager/*.h)
+HDRS := include/linux/vmo.h include/vmo_pstat_names.h lib/libvmo.h $(wildcard pager/*.h)
 
 VM_TESTS := $(BIN)/vmo_test $(BIN)/vmo_file_test $(BIN)/vmo_shadow_test \
 	$(BIN)/vmo_pressure_test \
 	$(BIN)/vmo_scavenge_test \
-	$(BIN)/vmo_stress_test $(BIN)/vmo_lifecycle_test
+	$(BIN)/vmo_stress_test $(BIN)/vmo_lifecycle_test \
+	$(BIN)/vmo_pager_role_test
 USER_BINS := $(BIN)/vmo-pager $(BIN)/vmo-demo $(VM_TESTS)
 HOST_TESTS := $(BIN)/pager_host_test
 

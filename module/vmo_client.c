@@ -330,8 +330,7 @@ long vmo_ioctl_map_notify(struct vmo_session *s, void __user *argp)
 	struct file *file;
 	int ret;
 
-	if (vmo_session_role(s) != VMO_ROLE_CLIENT)
-		return -EBADFD;
+	/* The dispatcher checked the role: a client session. */
 	if (copy_from_user(&req, argp, sizeof(req)))
 		return -EFAULT;
 	ret = vmo_map_notify_check(&req);

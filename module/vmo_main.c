@@ -81,86 +81,49 @@ static long vmo_ioctl_handshake(struct vmo_session *s, void __user *argp)
 	return 0;
 }
 
-/* The requests only the pager's session may make: one role check. */
-static long vmo_pager_ioctl(struct vmo_session *s, unsigned int cmd,
-			    void __user *argp)
-{
-	if (vmo_session_role(s) != VMO_ROLE_PAGER)
-		return -EBADFD;
+/*
+ * Every request, once: its handler and the role a session needs for it
+ * (VMO_ROLE_NONE: any session; the handler checks the rest).
+ */
+struct vmo_ioctl_desc {
+	unsigned int cmd;
+	enum vmo_role role;
+	long (*fn)(struct vmo_session *s, void __user *argp);
+};
 
-	switch (cmd) {
-	case VMO_IOC_PAGER_EVENT:
-		return vmo_ioctl_pager_event(s, argp);
-	case VMO_IOC_PAGER_LOOKUP:
-		return vmo_ioctl_pager_lookup(s, argp);
-	case VMO_IOC_PAGER_STATS:
-		return vmo_ioctl_pager_stats(s, argp);
-	case VMO_IOC_PAGER_OBJECT:
-		return vmo_ioctl_pager_object(s, argp);
-	case VMO_IOC_PAGER_CLEAN:
-		return vmo_ioctl_pager_clean(s, argp);
-	case VMO_IOC_PAGER_DONE:
-		return vmo_ioctl_pager_done(s, argp);
-	case VMO_IOC_PAGER_EVICT:
-		return vmo_ioctl_pager_evict(s, argp);
-	case VMO_IOC_PAGER_RECORD:
-		return vmo_ioctl_pager_record(s, argp);
-	}
-	return -ENOTTY;
-}
+static const struct vmo_ioctl_desc vmo_ioctls[] = {
+	{ VMO_IOC_HANDSHAKE,	 VMO_ROLE_NONE,	  vmo_ioctl_handshake },
+	{ VMO_IOC_CREATE,	 VMO_ROLE_NONE,	  vmo_ioctl_create },
+	{ VMO_IOC_CLIENT_ATTACH, VMO_ROLE_NONE,	  vmo_ioctl_client_attach },
+	{ VMO_IOC_MAP_NOTIFY,	 VMO_ROLE_CLIENT, vmo_ioctl_map_notify },
+	{ VMO_IOC_PAGER_ATTACH,	 VMO_ROLE_NONE,	  vmo_ioctl_pager_attach },
+	{ VMO_IOC_PAGER_EVENT,	 VMO_ROLE_PAGER,  vmo_ioctl_pager_event },
+	{ VMO_IOC_PAGER_LOOKUP,	 VMO_ROLE_PAGER,  vmo_ioctl_pager_lookup },
+	{ VMO_IOC_PAGER_STATS,	 VMO_ROLE_PAGER,  vmo_ioctl_pager_stats },
+	{ VMO_IOC_PAGER_OBJECT,	 VMO_ROLE_PAGER,  vmo_ioctl_pager_object },
+	{ VMO_IOC_PAGER_CLEAN,	 VMO_ROLE_PAGER,  vmo_ioctl_pager_clean },
+	{ VMO_IOC_PAGER_DONE,	 VMO_ROLE_PAGER,  vmo_ioctl_pager_done },
+	{ VMO_IOC_PAGER_EVICT,	 VMO_ROLE_PAGER,  vmo_ioctl_pager_evict },
+	{ VMO_IOC_PAGER_RECORD,	 VMO_ROLE_PAGER,  vmo_ioctl_pager_record },
+	{ VMO_IOC_SCAVENGE,	 VMO_ROLE_NONE,	  vmo_ioctl_scavenge },
+};
 
 static long vmo_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
 	struct vmo_session *s = file->private_data;
-	void __user *argp = (void __user *)arg;
+	const struct vmo_ioctl_desc *d;
 
-	switch (cmd) {
-	case VMO_IOC_HANDSHAKE:
-		return vmo_ioctl_handshake(s, argp);
-	case VMO_IOC_CREATE:
-	case VMO_IOC_CLIENT_ATTACH:
-	case VMO_IOC_MAP_NOTIFY:
-	case VMO_IOC_PAGER_ATTACH:
-	case VMO_IOC_PAGER_EVENT:
-	case VMO_IOC_PAGER_LOOKUP:
-	case VMO_IOC_PAGER_STATS:
-	case VMO_IOC_PAGER_OBJECT:
-	case VMO_IOC_PAGER_CLEAN:
-	case VMO_IOC_PAGER_DONE:
-	case VMO_IOC_PAGER_EVICT:
-	case VMO_IOC_PAGER_RECORD:
-	case VMO_IOC_SCAVENGE:
-		break;
-	default:
+	for (d = vmo_ioctls; d < vmo_ioctls + ARRAY_SIZE(vmo_ioctls); d++)
+		if (d->cmd == cmd)
+			break;
+	if (d == vmo_ioctls + ARRAY_SIZE(vmo_ioctls))
 		return -ENOTTY;
-	}
-
 	/* Like UFFDIO_API: nothing else until the versions agree. */
-	if (!READ_ONCE(s->handshaken))
+	if (cmd != VMO_IOC_HANDSHAKE && !READ_ONCE(s->handshaken))
 		return -EBADFD;
-
-	switch (cmd) {
-	case VMO_IOC_CREATE:
-		return vmo_ioctl_create(s, argp);
-	case VMO_IOC_CLIENT_ATTACH:
-		return vmo_ioctl_client_attach(s, argp);
-	case VMO_IOC_MAP_NOTIFY:
-		return vmo_ioctl_map_notify(s, argp);
-	case VMO_IOC_PAGER_ATTACH:
-		return vmo_ioctl_pager_attach(s, argp);
-	case VMO_IOC_PAGER_EVENT:
-	case VMO_IOC_PAGER_LOOKUP:
-	case VMO_IOC_PAGER_STATS:
-	case VMO_IOC_PAGER_OBJECT:
-	case VMO_IOC_PAGER_CLEAN:
-	case VMO_IOC_PAGER_DONE:
-	case VMO_IOC_PAGER_EVICT:
-	case VMO_IOC_PAGER_RECORD:
-		return vmo_pager_ioctl(s, cmd, argp);
-	case VMO_IOC_SCAVENGE:
-		return vmo_ioctl_scavenge(s, argp);
-	}
-	return -ENOTTY;
+	if (d->role != VMO_ROLE_NONE && vmo_session_role(s) != d->role)
+		return -EBADFD;
+	return d->fn(s, (void __user *)arg);
 }
 
 static __poll_t vmo_poll(struct file *file, struct poll_table_struct *pt)

@@ -23,6 +23,7 @@
 #include <linux/xarray.h>
 
 #include "vmo_internal.h"
+#include "vmo_pstat_names.h"
 
 /**
  * struct vmo_pager - the attached pager, under vmo_lock
@@ -45,45 +46,6 @@ struct vmo_pager {
 static struct vmo_pager *vmo_pager;
 /* Latest counters the pager published; kept after it detaches. */
 static struct vmo_pager_stats vmo_pstats;
-
-static const char * const vmo_pstat_names[VMO_PSTAT_NR] = {
-	[VMO_PSTAT_FAULTS_MISSING]	= "faults_missing",
-	[VMO_PSTAT_FAULTS_MINOR]	= "faults_minor",
-	[VMO_PSTAT_PAGES_ZEROED]	= "pages_zeroed",
-	[VMO_PSTAT_PAGES_CONTINUED]	= "pages_continued",
-	[VMO_PSTAT_RACES]		= "races",
-	[VMO_PSTAT_WAKES]		= "wakes",
-	[VMO_PSTAT_ERRORS]		= "errors",
-	[VMO_PSTAT_EV_UNMAP]		= "events_unmap",
-	[VMO_PSTAT_EV_REMAP]		= "events_remap",
-	[VMO_PSTAT_EV_REMOVE]		= "events_remove",
-	[VMO_PSTAT_EV_FORK]		= "events_fork",
-	[VMO_PSTAT_CLIENTS]		= "clients",
-	[VMO_PSTAT_CLIENTS_TOTAL]	= "clients_total",
-	[VMO_PSTAT_LOOKUPS]		= "lookups",
-	[VMO_PSTAT_PAGES_FILE]		= "pages_file",
-	[VMO_PSTAT_PAGES_PARENT]	= "pages_parent",
-	[VMO_PSTAT_PAGES_SHADOW_ZERO]	= "pages_shadow_zero",
-	[VMO_PSTAT_BYTES_READ]		= "bytes_read",
-	[VMO_PSTAT_BYTES_WRITTEN]	= "bytes_written",
-	[VMO_PSTAT_PAGES_WRITTEN]	= "pages_written",
-	[VMO_PSTAT_SYNCS]		= "syncs",
-	[VMO_PSTAT_OBJECTS]		= "objects",
-	[VMO_PSTAT_PAGES_OUT]		= "pages_out",
-	[VMO_PSTAT_PAGES_IN]		= "pages_in",
-	[VMO_PSTAT_PAGES_EVICTED]	= "pages_evicted",
-	[VMO_PSTAT_BACKING_BYTES_WRITTEN] = "backing_bytes_written",
-	[VMO_PSTAT_BACKING_BYTES_READ]	= "backing_bytes_read",
-	[VMO_PSTAT_BACKING_SLOTS_USED]	= "backing_slots_used",
-	[VMO_PSTAT_BACKING_SLOTS_FREE]	= "backing_slots_free",
-	[VMO_PSTAT_BACKING_FULL]	= "backing_full",
-	[VMO_PSTAT_SCAVENGE_REQUESTS]	= "scavenge_requests",
-	[VMO_PSTAT_SCAVENGE_WANTED]	= "scavenge_wanted",
-	[VMO_PSTAT_SCAVENGE_RETURNED]	= "scavenge_returned",
-	[VMO_PSTAT_SCAVENGE_LAST_US]	= "scavenge_last_us",
-	[VMO_PSTAT_BACKGROUND_PAGES]	= "background_pages",
-	[VMO_PSTAT_META_BYTES]		= "meta_bytes",
-};
 
 /* Clients waiting in VMO_OBJ_SYNC, under vmo_lock. */
 static LIST_HEAD(vmo_requests);

@@ -43,56 +43,17 @@
 #include "engine.h"
 #include "log.h"
 #include "paging.h"
+#include "vmo_pstat_names.h"
 
 /* read(2) calls per engine_drain(), so one busy client cannot starve others. */
 #define ENGINE_DRAIN_ROUNDS	16
 
 typedef unsigned long long ull;
 
-_Static_assert(VMO_PSTAT_NR == 36, "name the new counters below");
-
-static const char *const counter_names[VMO_PSTAT_NR] = {
-	[VMO_PSTAT_FAULTS_MISSING]	= "faults_missing",
-	[VMO_PSTAT_FAULTS_MINOR]	= "faults_minor",
-	[VMO_PSTAT_PAGES_ZEROED]	= "pages_zeroed",
-	[VMO_PSTAT_PAGES_CONTINUED]	= "pages_continued",
-	[VMO_PSTAT_RACES]		= "races",
-	[VMO_PSTAT_WAKES]		= "wakes",
-	[VMO_PSTAT_ERRORS]		= "errors",
-	[VMO_PSTAT_EV_UNMAP]		= "events_unmap",
-	[VMO_PSTAT_EV_REMAP]		= "events_remap",
-	[VMO_PSTAT_EV_REMOVE]		= "events_remove",
-	[VMO_PSTAT_EV_FORK]		= "events_fork",
-	[VMO_PSTAT_CLIENTS]		= "clients",
-	[VMO_PSTAT_CLIENTS_TOTAL]	= "clients_total",
-	[VMO_PSTAT_LOOKUPS]		= "lookups",
-	[VMO_PSTAT_PAGES_FILE]		= "pages_file",
-	[VMO_PSTAT_PAGES_PARENT]	= "pages_parent",
-	[VMO_PSTAT_PAGES_SHADOW_ZERO]	= "pages_shadow_zero",
-	[VMO_PSTAT_BYTES_READ]		= "bytes_read",
-	[VMO_PSTAT_BYTES_WRITTEN]	= "bytes_written",
-	[VMO_PSTAT_PAGES_WRITTEN]	= "pages_written",
-	[VMO_PSTAT_SYNCS]		= "syncs",
-	[VMO_PSTAT_OBJECTS]		= "objects",
-	[VMO_PSTAT_PAGES_OUT]		= "pages_out",
-	[VMO_PSTAT_PAGES_IN]		= "pages_in",
-	[VMO_PSTAT_PAGES_EVICTED]	= "pages_evicted",
-	[VMO_PSTAT_BACKING_BYTES_WRITTEN] = "backing_bytes_written",
-	[VMO_PSTAT_BACKING_BYTES_READ]	= "backing_bytes_read",
-	[VMO_PSTAT_BACKING_SLOTS_USED]	= "backing_slots_used",
-	[VMO_PSTAT_BACKING_SLOTS_FREE]	= "backing_slots_free",
-	[VMO_PSTAT_BACKING_FULL]	= "backing_full",
-	[VMO_PSTAT_SCAVENGE_REQUESTS]	= "scavenge_requests",
-	[VMO_PSTAT_SCAVENGE_WANTED]	= "scavenge_wanted",
-	[VMO_PSTAT_SCAVENGE_RETURNED]	= "scavenge_returned",
-	[VMO_PSTAT_SCAVENGE_LAST_US]	= "scavenge_last_us",
-	[VMO_PSTAT_BACKGROUND_PAGES]	= "background_pages",
-	[VMO_PSTAT_META_BYTES]		= "meta_bytes",
-};
 
 const char *engine_counter_name(unsigned int idx)
 {
-	return idx < VMO_PSTAT_NR ? counter_names[idx] : NULL;
+	return idx < VMO_PSTAT_NR ? vmo_pstat_names[idx] : NULL;
 }
 
 void engine_print_counters(const struct vmo_counters *ctr, FILE *f)
@@ -100,7 +61,7 @@ void engine_print_counters(const struct vmo_counters *ctr, FILE *f)
 	unsigned int i;
 
 	for (i = 0; i < VMO_PSTAT_NR; i++)
-		fprintf(f, "%s %llu\n", counter_names[i], (ull)ctr->c[i]);
+		fprintf(f, "%s %llu\n", vmo_pstat_names[i], (ull)ctr->c[i]);
 	fflush(f);
 }
 
@@ -791,7 +752,7 @@ static void engine_wp(struct engine_ctx *ctx, struct engine_client *c,
 
 	log_debug("client %llu: write-protect fault at %#llx: lifted",
 		  (ull)c->id, (ull)addr);
-	count(ctx, VMO_PSTAT_WAKES, 1);
+	count(ctx, VMO_PSTAT_FAULTS_WP, 1);
 	if (!ioctl(c->uffd, UFFDIO_WRITEPROTECT, &wp))
 		return;
 	engine_resolve_failed(ctx, c, "UFFDIO_WRITEPROTECT", addr, -errno,

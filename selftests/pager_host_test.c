@@ -1087,18 +1087,22 @@ TEST_F(engine, concurrent_faults)
 	EXPECT_EQ(0, bad);
 	EXPECT_EQ(0, CTR(s, ERRORS));
 
-	/* Phase A: only MISSING faults; each store page zeroed once. */
+	/*
+	 * Phase A: MISSING faults; each store page zeroed once.  (A MINOR
+	 * fault in A is possible too, rarely, on a loaded host: seen once,
+	 * a page the kernel took out of A's page tables while it stayed in
+	 * the store; phase B is therefore counted from the snapshot.)
+	 */
 	EXPECT_LE(1, CTR(mid, FAULTS_MISSING));
-	EXPECT_EQ(0, CTR(mid, FAULTS_MINOR));
 	EXPECT_EQ(NPAGES, CTR(mid, PAGES_ZEROED));
 	/*
 	 * Phase B: only MINOR faults; each page mapped into B once, every
 	 * other fault read found it mapped (a race) and was woken.
 	 */
 	EXPECT_EQ(CTR(mid, FAULTS_MISSING), CTR(s, FAULTS_MISSING));
-	EXPECT_EQ(NPAGES, CTR(s, PAGES_CONTINUED));
+	EXPECT_EQ(NPAGES, CTR(s, PAGES_CONTINUED) - CTR(mid, PAGES_CONTINUED));
 	EXPECT_EQ(NPAGES + CTR(s, RACES) - CTR(mid, RACES),
-		  CTR(s, FAULTS_MINOR));
+		  CTR(s, FAULTS_MINOR) - CTR(mid, FAULTS_MINOR));
 	EXPECT_LE(CTR(s, RACES), CTR(s, WAKES));
 	TH_LOG("missing %llu minor %llu races %llu wakes %llu",
 	       (unsigned long long)CTR(s, FAULTS_MISSING),
@@ -1830,7 +1834,8 @@ TEST_F(engine, write_protect_fault_lifted)
 	EXPECT_EQ(0x3c, peek(m + ps));
 	s = snap(self);
 	EXPECT_EQ(1, CTR(s, FAULTS_MISSING));
-	EXPECT_EQ(2, CTR(s, WAKES));	/* the fill's, the lift's */
+	EXPECT_EQ(1, CTR(s, FAULTS_WP));
+	EXPECT_EQ(1, CTR(s, WAKES));	/* the fill's */
 	EXPECT_EQ(0, CTR(s, ERRORS));
 }
 
@@ -3197,6 +3202,7 @@ TEST(counter_names)
 	EXPECT_STREQ("backing_slots_free",
 		     engine_counter_name(VMO_PSTAT_BACKING_SLOTS_FREE));
 	EXPECT_STREQ("meta_bytes", engine_counter_name(VMO_PSTAT_META_BYTES));
+	EXPECT_STREQ("faults_wp", engine_counter_name(VMO_PSTAT_FAULTS_WP));
 	EXPECT_EQ(NULL, engine_counter_name(VMO_PSTAT_NR));
 }
 

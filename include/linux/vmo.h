@@ -352,7 +352,11 @@ struct vmo_lookup {
 	__u64 reserved[2];
 };
 
-/* Pager counters, indices into struct vmo_pager_stats.counters. */
+/*
+ * Pager counters, indices into struct vmo_pager_stats.counters (new ones
+ * go at the end).  Their names, for /proc/vmo/stats and the pager's own
+ * report: include/vmo_pstat_names.h.
+ */
 enum vmo_pstat {
 	VMO_PSTAT_FAULTS_MISSING,	/* MISSING faults read */
 	VMO_PSTAT_FAULTS_MINOR,		/* MINOR faults read */
@@ -379,7 +383,7 @@ enum vmo_pstat {
 	VMO_PSTAT_PAGES_OUT,		/* pages written to the backing store */
 	VMO_PSTAT_PAGES_IN,		/* pages filled from the backing store */
 	VMO_PSTAT_PAGES_EVICTED,	/* pages dropped by VMO_IOC_PAGER_EVICT */
-	VMO_PSTAT_BACKING_BYTES_WRITTEN,	/* bytes written to the backing store */
+	VMO_PSTAT_BACKING_BYTES_WRITTEN, /* bytes written to the backing store */
 	VMO_PSTAT_BACKING_BYTES_READ,	/* bytes read from the backing store */
 	VMO_PSTAT_BACKING_SLOTS_USED,	/* backing store pages in use now */
 	VMO_PSTAT_BACKING_SLOTS_FREE,	/* backing store pages free now */
@@ -390,6 +394,7 @@ enum vmo_pstat {
 	VMO_PSTAT_SCAVENGE_LAST_US,	/* request to pages returned, last one */
 	VMO_PSTAT_BACKGROUND_PAGES,	/* pages given back to keep headroom */
 	VMO_PSTAT_META_BYTES,		/* pager metadata for page tracking */
+	VMO_PSTAT_FAULTS_WP,		/* write-protect faults lifted */
 	VMO_PSTAT_NR,
 };
 

@@ -1,0 +1,423 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vmo selftests of the pager's own requests (CLEAN, EVICT, RECORD): the
+ * test stops the system's pager and attaches as the pager itself, so it
+ * runs in the test VM only, as root, with $VMO_PAGER naming the pager.
+ * While it is the pager nothing may fault on an object mapping (no one
+ * would serve it): the test reaches stores through their fds and its own
+ * plain mappings of them.  Every test ends with the system's pager back.
+ */
+#include <sys/mman.h>
+
+#include "vmo_util.h"
+#include "kselftest_harness.h"
+
+#define OBJ_PAGES	8
+
+FIXTURE(role)
+{
+	int client;	/* a session that creates the object */
+	int pager;	/* this test, attached as the pager */
+	int obj;	/* the object's fd */
+	int store;	/* its store, from VMO_IOC_PAGER_OBJECT */
+	uint64_t id;
+};
+
+/* Become the pager, with one object and its store; 0 or -errno. */
+static int become_pager(FIXTURE_DATA(role) *self)
+{
+	struct vmo_create c = { .kind = VMO_KIND_ANON,
+				.size = OBJ_PAGES * PAGE,
+				.flags = VMO_CREATE_CLOEXEC };
+	struct vmo_pager_attach pa = {};
+	struct vmo_pager_object po = {};
+	long ret;
+
+	self->client = vmo_util_session();
+	if (self->client < 0)
+		return self->client;
+	ret = vmo_util_ioctl(self->client, VMO_IOC_CREATE, &c);
+	if (ret < 0)
+		return (int)ret;
+	self->obj = (int)c.fd;
+	self->id = c.id;
+	self->pager = vmo_util_session();
+	if (self->pager < 0)
+		return self->pager;
+	ret = vmo_util_ioctl(self->pager, VMO_IOC_PAGER_ATTACH, &pa);
+	if (ret < 0)
+		return (int)ret;
+	/* An earlier pager's backing store: not needed here. */
+	if (pa.kept_fd != VMO_NO_FD)
+		close((int)pa.kept_fd);
+	po.obj_id = self->id;
+	ret = vmo_util_ioctl(self->pager, VMO_IOC_PAGER_OBJECT, &po);
+	if (ret < 0)
+		return (int)ret;
+	self->store = (int)po.store_fd;
+	if (po.src_fd != VMO_NO_FD)
+		close((int)po.src_fd);
+	return 0;
+}
+
+static void let_go(FIXTURE_DATA(role) *self)
+{
+	if (self->store >= 0)
+		close(self->store);
+	if (self->pager >= 0)
+		close(self->pager);	/* detaches */
+	if (self->obj >= 0)
+		close(self->obj);
+	if (self->client >= 0)
+		close(self->client);
+	self->client = self->pager = self->obj = self->store = -1;
+	vmo_util_start_pager();
+}
+
+/*
+ * A failed setup has no teardown: whatever fails here puts the system's
+ * pager back before failing the test.
+ */
+FIXTURE_SETUP(role)
+{
+	int ret;
+
+	self->client = self->pager = self->obj = self->store = -1;
+	ASSERT_TRUE(vmo_util_stop_pager()) {
+		vmo_util_start_pager();
+	}
+	ret = become_pager(self);
+	if (ret)
+		let_go(self);
+	ASSERT_EQ(0, ret);
+}
+
+FIXTURE_TEARDOWN(role)
+{
+	let_go(self);
+}
+
+static long do_clean(FIXTURE_DATA(role) *self, struct vmo_pager_clean *c)
+{
+	return vmo_util_ioctl(self->pager, VMO_IOC_PAGER_CLEAN, c);
+}
+
+static long do_evict(FIXTURE_DATA(role) *self, struct vmo_pager_evict *e)
+{
+	return vmo_util_ioctl(self->pager, VMO_IOC_PAGER_EVICT, e);
+}
+
+static long do_record(FIXTURE_DATA(role) *self, struct vmo_pager_record *r)
+{
+	return vmo_util_ioctl(self->pager, VMO_IOC_PAGER_RECORD, r);
+}
+
+/* Write page @idx of the store as a fill does: pwrite, no mapping. */
+static int fill_page(int store, uint64_t idx, unsigned char byte)
+{
+	unsigned char buf[PAGE];
+
+	memset(buf, byte, sizeof(buf));
+	return pwrite(store, buf, PAGE, (off_t)(idx * PAGE)) == PAGE ? 0 :
+	       -1;
+}
+
+/* ---- CLEAN: rejected inputs ---- */
+
+TEST_F(role, clean_unknown_flag_refused)
+{
+	struct vmo_pager_clean c = { .store_fd = self->store, .npages = 1,
+				     .flags = 1U << 7 };
+
+	EXPECT_EQ(-EINVAL, do_clean(self, &c));
+}
+
+TEST_F(role, clean_both_modes_refused)
+{
+	struct vmo_pager_clean c = {
+		.store_fd = self->store, .npages = 1,
+		.flags = VMO_CLEAN_KEEP_DIRTY | VMO_CLEAN_IF_UNCHANGED,
+	};
+
+	EXPECT_EQ(-EINVAL, do_clean(self, &c));
+}
+
+TEST_F(role, clean_reserved_refused)
+{
+	struct vmo_pager_clean c = { .store_fd = self->store, .npages = 1,
+				     .reserved = { 0, 1 } };
+
+	EXPECT_EQ(-EINVAL, do_clean(self, &c));
+}
+
+TEST_F(role, clean_no_pages_refused)
+{
+	struct vmo_pager_clean c = { .store_fd = self->store, .npages = 0 };
+
+	EXPECT_EQ(-EINVAL, do_clean(self, &c));
+}
+
+TEST_F(role, clean_too_many_pages_refused)
+{
+	struct vmo_pager_clean c = { .store_fd = self->store,
+				     .npages = VMO_CLEAN_MAX + 1 };
+
+	EXPECT_EQ(-EINVAL, do_clean(self, &c));
+}
+
+TEST_F(role, clean_bad_fd_refused)
+{
+	struct vmo_pager_clean c = { .store_fd = 9999, .npages = 1 };
+
+	EXPECT_EQ(-EBADF, do_clean(self, &c));
+}
+
+TEST_F(role, clean_not_a_store_refused)
+{
+	struct vmo_pager_clean c = { .npages = 1 };
+	int fd = open("/proc/vmo/stats", O_RDONLY | O_CLOEXEC);
+
+	ASSERT_LE(0, fd);
+	c.store_fd = (__u32)fd;
+	EXPECT_EQ(-EINVAL, do_clean(self, &c));
+	close(fd);
+}
+
+/* ---- CLEAN: what a fill's CLEAN (flags 0) does ---- */
+
+TEST_F(role, clean_of_a_fill_makes_it_clean)
+{
+	struct vmo_pager_clean c = { .store_fd = self->store, .first = 2,
+				     .npages = 1 };
+	struct vmo_pager_evict e = { .store_fd = self->store, .first = 2,
+				     .npages = 1 };
+
+	ASSERT_EQ(0, fill_page(self->store, 2, 0x5a));
+	/* Written by pwrite: dirty until the fill's CLEAN. */
+	c.flags = VMO_CLEAN_KEEP_DIRTY;
+	ASSERT_EQ(0, do_clean(self, &c));
+	EXPECT_EQ(1, c.dirty);
+	c.flags = 0;
+	ASSERT_EQ(0, do_clean(self, &c));
+	EXPECT_EQ(0, c.dirty);
+	c.flags = VMO_CLEAN_KEEP_DIRTY;
+	ASSERT_EQ(0, do_clean(self, &c));
+	EXPECT_EQ(0, c.dirty);
+	/* Clean, so EVICT may drop it. */
+	ASSERT_EQ(0, do_evict(self, &e));
+	EXPECT_EQ(1, e.dropped);
+}
+
+TEST_F(role, clean_of_a_fill_keeps_a_page_written_meanwhile)
+{
+	uint64_t bitmap = 0;
+	struct vmo_pager_clean c = { .store_fd = self->store, .first = 0,
+				     .npages = 2,
+				     .bitmap = (uintptr_t)&bitmap };
+	struct vmo_pager_evict e = { .store_fd = self->store, .first = 0,
+				     .npages = 2 };
+	unsigned char *m;
+
+	ASSERT_EQ(0, fill_page(self->store, 0, 0x11));
+	ASSERT_EQ(0, fill_page(self->store, 1, 0x22));
+	/* A mapping writes page 1 between the fill and its CLEAN. */
+	m = mmap(NULL, 2 * PAGE, PROT_READ | PROT_WRITE, MAP_SHARED,
+		 self->store, 0);
+	ASSERT_NE(MAP_FAILED, m);
+	m[PAGE + 5] = 0x77;
+	ASSERT_EQ(0, do_clean(self, &c));
+	EXPECT_EQ(1, c.dirty);
+	EXPECT_EQ(2, bitmap);	/* page 1: written, stays dirty */
+	bitmap = 0;
+	c.flags = VMO_CLEAN_KEEP_DIRTY;
+	ASSERT_EQ(0, do_clean(self, &c));
+	EXPECT_EQ(1, c.dirty);
+	EXPECT_EQ(2, bitmap);
+	/* Nothing written is dropped. */
+	ASSERT_EQ(0, do_evict(self, &e));
+	EXPECT_EQ(1, e.dropped);
+	EXPECT_EQ(0x77, m[PAGE + 5]);
+	EXPECT_EQ(0x22, m[PAGE]);
+	munmap(m, 2 * PAGE);
+}
+
+/* ---- EVICT: rejected inputs ---- */
+
+TEST_F(role, evict_unknown_flag_refused)
+{
+	struct vmo_pager_evict e = { .store_fd = self->store, .npages = 1,
+				     .flags = 1 };
+
+	EXPECT_EQ(-EINVAL, do_evict(self, &e));
+}
+
+TEST_F(role, evict_reserved_refused)
+{
+	struct vmo_pager_evict e = { .store_fd = self->store, .npages = 1,
+				     .reserved = { 1, 0 } };
+
+	EXPECT_EQ(-EINVAL, do_evict(self, &e));
+}
+
+TEST_F(role, evict_no_pages_refused)
+{
+	struct vmo_pager_evict e = { .store_fd = self->store, .npages = 0 };
+
+	EXPECT_EQ(-EINVAL, do_evict(self, &e));
+}
+
+/* ---- RECORD: rejected inputs ---- */
+
+static struct vmo_pager_record record_req(FIXTURE_DATA(role) *self,
+					  uint32_t op, uint64_t *recs,
+					  uint64_t npages)
+{
+	struct vmo_pager_record r;
+
+	memset(&r, 0, sizeof(r));
+	r.op = op;
+	r.obj_id = self->id;
+	r.npages = npages;
+	r.recs = (uintptr_t)recs;
+	return r;
+}
+
+TEST_F(role, record_unknown_op_refused)
+{
+	uint64_t recs[1];
+	struct vmo_pager_record r = record_req(self, 99, recs, 1);
+
+	EXPECT_EQ(-EINVAL, do_record(self, &r));
+}
+
+TEST_F(role, record_no_pages_refused)
+{
+	uint64_t recs[1];
+	struct vmo_pager_record r = record_req(self, VMO_RECORD_GET, recs, 0);
+
+	EXPECT_EQ(-EINVAL, do_record(self, &r));
+}
+
+TEST_F(role, record_too_many_pages_refused)
+{
+	uint64_t recs[1];
+	struct vmo_pager_record r = record_req(self, VMO_RECORD_GET, recs,
+					       VMO_RECORD_MAX + 1);
+
+	EXPECT_EQ(-EINVAL, do_record(self, &r));
+}
+
+TEST_F(role, record_unknown_flag_refused)
+{
+	uint64_t recs[1];
+	struct vmo_pager_record r = record_req(self, VMO_RECORD_GET, recs, 1);
+
+	r.flags = 1;
+	EXPECT_EQ(-EINVAL, do_record(self, &r));
+}
+
+TEST_F(role, record_reserved_refused)
+{
+	uint64_t recs[1];
+	struct vmo_pager_record r = record_req(self, VMO_RECORD_GET, recs, 1);
+
+	r.reserved[1] = 1;
+	EXPECT_EQ(-EINVAL, do_record(self, &r));
+}
+
+TEST_F(role, record_output_field_as_input_refused)
+{
+	uint64_t recs[1];
+	struct vmo_pager_record r = record_req(self, VMO_RECORD_GET, recs, 1);
+
+	r.count = 1;
+	EXPECT_EQ(-EINVAL, do_record(self, &r));
+}
+
+TEST_F(role, record_freed_with_cursor_refused)
+{
+	struct vmo_page_record out[1];
+	struct vmo_pager_record r = record_req(self, VMO_RECORD_FREED,
+					       (uint64_t *)out, 1);
+
+	/* FREED takes whatever is there: no object, no cursor. */
+	EXPECT_EQ(-EINVAL, do_record(self, &r));
+}
+
+TEST_F(role, record_unknown_object_refused)
+{
+	uint64_t recs[1];
+	struct vmo_pager_record r = record_req(self, VMO_RECORD_GET, recs, 1);
+
+	r.obj_id = self->id + 1000000;
+	EXPECT_EQ(-ENOENT, do_record(self, &r));
+}
+
+TEST_F(role, record_past_object_refused)
+{
+	uint64_t recs[2];
+	struct vmo_pager_record r = record_req(self, VMO_RECORD_GET, recs, 2);
+
+	r.first = OBJ_PAGES - 1;
+	EXPECT_EQ(-ENXIO, do_record(self, &r));
+}
+
+TEST_F(role, record_slot_past_store_refused)
+{
+	uint64_t recs[1] = { VMO_REC_SLOT(1ULL << 40) };
+	struct vmo_pager_record r = record_req(self, VMO_RECORD_SET, recs, 1);
+
+	/* The module keeps the system pager's backing store, if it had one. */
+	if (vmo_util_stat("pager_backing_pages") <= 0)
+		SKIP(return, "no backing store kept: a slot record gets ENODEV");
+	ASSERT_EQ(0, fill_page(self->store, 0, 1));
+	EXPECT_EQ(-EINVAL, do_record(self, &r));
+}
+
+TEST_F(role, record_slot_without_store_refused)
+{
+	uint64_t recs[1] = { VMO_REC_SLOT(0) };
+	struct vmo_pager_record r = record_req(self, VMO_RECORD_SET, recs, 1);
+
+	if (vmo_util_stat("pager_backing_pages") > 0)
+		SKIP(return, "a backing store is kept: slot 0 exists");
+	ASSERT_EQ(0, fill_page(self->store, 0, 1));
+	EXPECT_EQ(-ENODEV, do_record(self, &r));
+}
+
+/* ---- RECORD: a record set is read back ---- */
+
+TEST_F(role, record_set_then_get)
+{
+	uint64_t recs[2] = { VMO_REC_KEEP, VMO_REC_ZERO };
+	struct vmo_pager_record r = record_req(self, VMO_RECORD_SET, recs, 2);
+
+	/* A record is set while the page is still in the store. */
+	ASSERT_EQ(0, fill_page(self->store, 4, 0));
+	r.first = 3;
+	ASSERT_EQ(0, do_record(self, &r));
+	EXPECT_EQ(0, r.refused);
+	EXPECT_EQ(1, r.count);
+	recs[0] = recs[1] = 77;
+	r = record_req(self, VMO_RECORD_GET, recs, 2);
+	r.first = 3;
+	ASSERT_EQ(0, do_record(self, &r));
+	EXPECT_EQ(VMO_REC_NONE, recs[0]);
+	EXPECT_EQ(VMO_REC_ZERO, recs[1]);
+	EXPECT_EQ(1, r.count);
+}
+
+TEST_F(role, record_of_absent_page_refused)
+{
+	uint64_t recs[1] = { VMO_REC_ZERO };
+	struct vmo_pager_record r = record_req(self, VMO_RECORD_SET, recs, 1);
+
+	/* Page 5 is not in the store: nothing was written out from it. */
+	r.first = 5;
+	ASSERT_EQ(0, do_record(self, &r));
+	EXPECT_EQ(1, r.refused);
+	EXPECT_EQ(0, r.count);
+	EXPECT_EQ(VMO_REC_NONE, recs[0]);
+}
+
+TEST_HARNESS_MAIN
