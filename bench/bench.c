@@ -711,12 +711,39 @@ static void *pong_main(void *arg)
 	return NULL;
 }
 
-double bench_pingpong_us(int cpu_a, int cpu_b, size_t rounds)
+/* The other side as a process of its own: exits 0 or with an errno. */
+static pid_t pong_fork(struct pong *p)
+{
+	pid_t pid;
+
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0)
+		bench_die(errno, "fork (ping-pong)");
+	if (!pid) {
+		pong_main(p);
+		_exit(p->err);
+	}
+	return pid;
+}
+
+static void pong_reap(pid_t pid)
+{
+	int st;
+
+	if (waitpid(pid, &st, 0) < 0)
+		bench_die(errno, "waitpid (ping-pong)");
+	if (!WIFEXITED(st) || WEXITSTATUS(st))
+		bench_die(0, "ping-pong process failed (status %#x)", st);
+}
+
+double bench_pingpong_us(int cpu_a, int cpu_b, size_t rounds, bool process)
 {
 	uint64_t *ns = bench_xmalloc(rounds * sizeof(*ns)), t0;
 	struct pong p = { .cpu = cpu_b, .rounds = rounds };
 	struct bench_lat lat;
 	pthread_t tid;
+	pid_t pid = -1;
 	size_t i;
 	int err;
 
@@ -725,9 +752,13 @@ double bench_pingpong_us(int cpu_a, int cpu_b, size_t rounds)
 	if (p.ping < 0 || p.pong < 0)
 		bench_die(errno, "eventfd");
 	bench_pin_cpu(cpu_a);
-	err = pthread_create(&tid, NULL, pong_main, &p);
-	if (err)
-		bench_die(err, "pthread_create (ping-pong)");
+	if (process) {
+		pid = pong_fork(&p);
+	} else {
+		err = pthread_create(&tid, NULL, pong_main, &p);
+		if (err)
+			bench_die(err, "pthread_create (ping-pong)");
+	}
 	for (i = 0; i < rounds; i++) {
 		t0 = bench_now_ns();
 		err = efd_post(p.ping);
@@ -737,9 +768,13 @@ double bench_pingpong_us(int cpu_a, int cpu_b, size_t rounds)
 			bench_die(err, "eventfd ping-pong");
 		ns[i] = bench_now_ns() - t0;
 	}
-	err = pthread_join(tid, NULL);
-	if (err)
-		bench_die(err, "pthread_join (ping-pong)");
+	if (process) {
+		pong_reap(pid);
+	} else {
+		err = pthread_join(tid, NULL);
+		if (err)
+			bench_die(err, "pthread_join (ping-pong)");
+	}
 	if (p.err)
 		bench_die(p.err, "eventfd ping-pong thread");
 	bench_xclose(p.ping, "eventfd");

@@ -85,14 +85,15 @@ double bench_touch_pages(char *base, const uint32_t *order, size_t n,
  *  - memcpy of @n pages from @src (mapped) into one page: pages/s, the
  *    floor of any fill that copies a page once;
  *  - median round trip of an eventfd ping-pong between a thread on
- *    @cpu_a (the caller, pinned there) and one on @cpu_b, in us: two
+ *    @cpu_a (the caller, pinned there) and one on @cpu_b (a thread, or
+ *    with @process a forked process, as the pager is one), in us: two
  *    blocking wake-ups, the least a fault served by another thread costs;
  *  - UFFDIO_ZEROPAGE over @n pages of a fresh memfd mapping in @chunk
  *    page resolves, no fault and no round trip: pages/s, the per-page
  *    floor of a demand-zero fill through userfaultfd.
  */
 double bench_memcpy_pages(const char *src, size_t n, size_t page_size);
-double bench_pingpong_us(int cpu_a, int cpu_b, size_t rounds);
+double bench_pingpong_us(int cpu_a, int cpu_b, size_t rounds, bool process);
 double bench_zeropage_pages(size_t n, size_t page_size, size_t chunk);
 
 /* Median cost of one clock read (two back to back), in ns. */

@@ -475,8 +475,8 @@ static void bench_bounds(const struct opts *o)
 	bench_order_seq(seq, n);
 	zp = bench_zeropage_pages(n, ps, cluster);
 	shared = zero_fill(K_SHARED, seq, n, NULL);
-	same = bench_pingpong_us(0, 0, rounds);
-	other = bench_pingpong_us(0, 1, rounds);
+	same = bench_pingpong_us(0, 0, rounds, false);
+	other = bench_pingpong_us(0, 1, rounds, false);
 	bench_pin_cpu(0);
 	fault_latency(K_SHARED, o->lat_samples, 1, &lat);
 	native = lat.p50;
