@@ -784,6 +784,15 @@ double bench_pingpong_us(int cpu_a, int cpu_b, size_t rounds, bool process)
 	return lat.p50;
 }
 
+void bench_add_wakeup_bounds(struct bench_report *rep, double same,
+			     double other, double native)
+{
+	bench_add(rep, "bound: wake-up round trip, same CPU (vs native fault p50)",
+		  "us", same, native, NULL);
+	bench_add(rep, "bound: wake-up round trip, other CPU (vs native fault p50)",
+		  "us", other, native, NULL);
+}
+
 double bench_zeropage_pages(size_t n, size_t page_size, size_t chunk)
 {
 	struct uffdio_api api = {

@@ -138,6 +138,9 @@ int bench_write_file(const char *path, const char *s);
 void bench_report_init(struct bench_report *rep, const char *where);
 void bench_add(struct bench_report *rep, const char *name, const char *unit,
 	       double vmo, double native, const char *note);
+/* The two "wake-up round trip" bound rows (same and other CPU), in us. */
+void bench_add_wakeup_bounds(struct bench_report *rep, double same,
+			     double other, double native);
 void bench_print_table(const struct bench_report *rep, FILE *f);
 void bench_print_json(const struct bench_report *rep, FILE *f);
 void bench_print_csv(const struct bench_report *rep, FILE *f);

@@ -484,10 +484,7 @@ static void bench_bounds(const struct opts *o)
 		   zp, cluster, shared, same, other, native);
 	bench_add(&report, "bound: UFFDIO_ZEROPAGE alone, no fault (vs shared anon)",
 		  "pages/s", zp, shared, NULL);
-	bench_add(&report, "bound: wake-up round trip, same CPU (vs native fault p50)",
-		  "us", same, native, NULL);
-	bench_add(&report, "bound: wake-up round trip, other CPU (vs native fault p50)",
-		  "us", other, native, NULL);
+	bench_add_wakeup_bounds(&report, same, other, native);
 	free(seq);
 }
 

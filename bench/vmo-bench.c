@@ -505,10 +505,7 @@ static void latency_bounds(const struct opts *o, double native)
 		   same, other, proc);
 	bench_add(&report, "bound: wake-up round trip, same CPU, two processes (vs native fault p50)",
 		  "us", proc, native, NULL);
-	bench_add(&report, "bound: wake-up round trip, same CPU (vs native fault p50)",
-		  "us", same, native, NULL);
-	bench_add(&report, "bound: wake-up round trip, other CPU (vs native fault p50)",
-		  "us", other, native, NULL);
+	bench_add_wakeup_bounds(&report, same, other, native);
 }
 
 /*

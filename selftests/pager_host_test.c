@@ -1569,6 +1569,24 @@ static char *map_object(FIXTURE_DATA(engine) *self, uint64_t id, bool shared)
 	return ret ? NULL : p;
 }
 
+/*
+ * A FILE object 2 over a new @pages-page file of pattern @seed, mapped
+ * (@shared or private) and in the client's table; *@fd: the file.
+ */
+static char *file_object(FIXTURE_DATA(engine) *self, size_t pages,
+			 uint32_t seed, bool shared, int *fd)
+{
+	size_t ps = self->ps;
+
+	*fd = make_file(pages * ps, seed);
+	if (*fd < 0)
+		return NULL;
+	if (add_object(self, 2, VMO_KIND_FILE, 0, pages * ps, 0, 0, *fd,
+		       pages * ps) < 0)
+		return NULL;
+	return map_object(self, 2, shared);
+}
+
 /* Put page @idx of a store there, filled with @byte (or pattern @seed). */
 static int put_page(int fd, size_t ps, uint64_t idx, int byte, uint32_t seed)
 {
@@ -1683,11 +1701,7 @@ TEST_F(engine, file_fills_whole_blocks)
 
 	SKIP_IF_NO_UFFD();
 	ASSERT_NE(NULL, expect);
-	fd = make_file(100 * ps, 5);
-	ASSERT_LE(0, fd);
-	ASSERT_LE(0, add_object(self, 2, VMO_KIND_FILE, 0, 100 * ps, 0, 0, fd,
-				100 * ps));
-	m = map_object(self, 2, true);
+	m = file_object(self, 100, 5, true, &fd);
 	ASSERT_NE(NULL, m);
 	for (i = 0; i < 100; i++) {
 		file_page(expect, ps, 5, i * ps, 100 * ps);
@@ -1751,11 +1765,7 @@ TEST_F(engine, file_private_mapping)
 
 	SKIP_IF_NO_UFFD();
 	ASSERT_NE(NULL, expect);
-	fd = make_file(4 * ps, 8);
-	ASSERT_LE(0, fd);
-	ASSERT_LE(0, add_object(self, 2, VMO_KIND_FILE, 0, 4 * ps, 0, 0, fd,
-				4 * ps));
-	m = map_object(self, 2, false);
+	m = file_object(self, 4, 8, false, &fd);
 	ASSERT_NE(NULL, m);
 	file_page(expect, ps, 8, ps, 4 * ps);
 	EXPECT_EQ(0, memcmp(m + ps, expect, ps));
@@ -1790,11 +1800,7 @@ TEST_F(engine, file_fill_mapped_by_kernel_everywhere)
 
 	SKIP_IF_NO_UFFD();
 	ASSERT_NE(NULL, expect);
-	fd = make_file(4 * ps, 6);
-	ASSERT_LE(0, fd);
-	ASSERT_LE(0, add_object(self, 2, VMO_KIND_FILE, 0, 4 * ps, 0, 0, fd,
-				4 * ps));
-	m = map_object(self, 2, true);
+	m = file_object(self, 4, 6, true, &fd);
 	ASSERT_NE(NULL, m);
 	m2 = map_object(self, 2, true);
 	ASSERT_NE(NULL, m2);
@@ -1817,11 +1823,7 @@ TEST_F(engine, write_protect_fault_lifted)
 	int fd;
 
 	SKIP_IF_NO_UFFD();
-	fd = make_file(4 * ps, 7);
-	ASSERT_LE(0, fd);
-	ASSERT_LE(0, add_object(self, 2, VMO_KIND_FILE, 0, 4 * ps, 0, 0, fd,
-				4 * ps));
-	m = map_object(self, 2, true);
+	m = file_object(self, 4, 7, true, &fd);
 	ASSERT_NE(NULL, m);
 	EXPECT_EQ(pat(7, ps), peek(m + ps));
 	memset(&wp, 0, sizeof(wp));
@@ -1848,11 +1850,7 @@ TEST_F(engine, file_copy_eexist_wakes)
 	int fd;
 
 	SKIP_IF_NO_UFFD();
-	fd = make_file(8 * ps, 4);
-	ASSERT_LE(0, fd);
-	ASSERT_LE(0, add_object(self, 2, VMO_KIND_FILE, 0, 8 * ps, 0, 0, fd,
-				8 * ps));
-	m = map_object(self, 2, true);
+	m = file_object(self, 8, 4, true, &fd);
 	ASSERT_NE(NULL, m);
 	/* Page 3 filled by someone else after this (synthetic) fault. */
 	ASSERT_EQ(0, put_page(store_fd(self, 2), ps, 3, 0xee, 0));
@@ -1883,11 +1881,7 @@ TEST_F(engine, file_copy_partial)
 
 	SKIP_IF_NO_UFFD();
 	ASSERT_NE(NULL, expect);
-	fd = make_file(16 * ps, 6);
-	ASSERT_LE(0, fd);
-	ASSERT_LE(0, add_object(self, 2, VMO_KIND_FILE, 0, 16 * ps, 0, 0, fd,
-				16 * ps));
-	m = map_object(self, 2, true);
+	m = file_object(self, 16, 6, true, &fd);
 	ASSERT_NE(NULL, m);
 	ASSERT_EQ(0, put_page(store_fd(self, 2), ps, 10, 0xee, 0));
 	/* Page 7 there too, so the fill does not reach back to page 0. */
@@ -2089,11 +2083,7 @@ TEST_F(engine, object_gone_closes_it)
 	int fd;
 
 	SKIP_IF_NO_UFFD();
-	fd = make_file(40 * ps, 2);
-	ASSERT_LE(0, fd);
-	ASSERT_LE(0, add_object(self, 2, VMO_KIND_FILE, 0, 40 * ps, 0, 0, fd,
-				40 * ps));
-	m = map_object(self, 2, true);
+	m = file_object(self, 40, 2, true, &fd);
 	ASSERT_NE(NULL, m);
 	/* Random faults: one 16-page block each. */
 	EXPECT_EQ(pat(2, 0), peek(m));
@@ -2124,11 +2114,7 @@ TEST_F(engine, object_unavailable_left_waiting)
 
 	SKIP_IF_NO_UFFD();
 	vlog_level = VLOG_SILENT;
-	fd = make_file(8 * ps, 2);
-	ASSERT_LE(0, fd);
-	ASSERT_LE(0, add_object(self, 2, VMO_KIND_FILE, 0, 8 * ps, 0, 0, fd,
-				8 * ps));
-	m = map_object(self, 2, true);
+	m = file_object(self, 8, 2, true, &fd);
 	ASSERT_NE(NULL, m);
 	msg = fault_msg(m + ps, 0);
 
