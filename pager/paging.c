@@ -75,9 +75,12 @@ static bool page_is_zero(const char *p, uint64_t size)
 
 /* ---- the ring of objects ---- */
 
+static void track_resident(struct objcache *oc, struct pobj *o);
+
 void paging_link(struct objcache *oc, struct pobj *o)
 {
 	slotmap_init(&o->map, pobj_pages(oc, o), &oc->acct);
+	track_resident(oc, o);
 	if (!oc->lru) {
 		o->lru_prev = o;
 		o->lru_next = o;
@@ -144,6 +147,38 @@ static void set_entry(struct objcache *oc, struct pobj *o, uint64_t idx,
 		log_warn("object %llu: out of memory for page tracking: some pages will not be paged out (logged once)",
 			 (ull)o->id);
 	oc->warned_track = true;
+}
+
+/*
+ * Pages already in @o's store when the pager opens it (filled by an
+ * earlier pager, or by this one before the object was last closed):
+ * tracked as resident, not recently used, so that they can be given
+ * back.  Nothing else would announce them: the kernel maps store pages
+ * without the pager.  Errors only leave pages untracked (logged).
+ */
+static void track_resident(struct objcache *oc, struct pobj *o)
+{
+	uint64_t pages = pobj_pages(oc, o), pg = 0, d, h;
+	off_t at = 0;
+
+	if (!paging_tracks(oc, o->kind))
+		return;
+	while (pg < pages) {
+		at = lseek(o->store_fd, (off_t)(pg << oc->page_shift),
+			   SEEK_DATA);
+		if (at < 0)
+			break;		/* ENXIO: no data from here on */
+		d = (uint64_t)at >> oc->page_shift;
+		at = lseek(o->store_fd, at, SEEK_HOLE);
+		if (at < 0)
+			break;
+		h = ((uint64_t)at + oc->page_size - 1) >> oc->page_shift;
+		for (pg = d; pg < h && pg < pages; pg++)
+			set_entry(oc, o, pg, slotmap_get(&o->map, pg) | SM_RES);
+	}
+	if (at < 0 && errno != ENXIO)
+		log_err("object %llu: lseek(store, page %llu): %s; resident pages from there on not tracked",
+			(ull)o->id, (ull)pg, strerror(errno));
 }
 
 void paging_filled(struct objcache *oc, struct pobj *o, uint64_t idx,
@@ -532,7 +567,7 @@ static int64_t find_present(struct objcache *oc, struct pobj *o,
 	uint64_t pg = first, end = first + n, d, h, i;
 	int64_t present = 0;
 	uint32_t e;
-	off_t at;
+	off_t at = 0;
 
 	zbits(oc, oc->present);
 	while (pg < end) {

@@ -2718,6 +2718,40 @@ TEST_F(engine, paging_anon_round_trip)
 	free(tmp);
 }
 
+/*
+ * Pages in a store before the pager opened the object (an earlier
+ * pager's) are tracked from the open on and can be given back: the
+ * kernel maps store pages without the pager, so nothing else tells it.
+ */
+TEST_F(engine, paging_tracks_pages_already_in_store)
+{
+	const uint64_t n = 16;
+	size_t ps = self->ps;
+	char *m;
+	int a;
+
+	SKIP_IF_NO_UFFD();
+	ASSERT_EQ(0, paging_on(self, 64));
+	a = add_object(self, 2, VMO_KIND_ANON, 0, n * ps, 0, 0, -1, 0);
+	ASSERT_LE(0, a);
+	ASSERT_EQ(0, put_page(a, ps, 3, 0xab, 0));
+	ASSERT_EQ(0, put_page(a, ps, 9, 0xcd, 0));
+	m = map_object(self, 2, true);
+	ASSERT_NE(NULL, m);
+	EXPECT_EQ(0, peek(m));		/* opens the object */
+	EXPECT_TRUE(entry(self, 2, 3) & SM_RES);
+	EXPECT_TRUE(entry(self, 2, 9) & SM_RES);
+	EXPECT_FALSE(entry(self, 2, 4) & SM_RES);
+
+	mark_dirty(self, 2, 0, n);
+	EXPECT_LE(2, scavenge(self, n));
+	EXPECT_FALSE(store_has(a, ps, 3));
+	EXPECT_FALSE(store_has(a, ps, 9));
+	EXPECT_EQ(0xab, (uint8_t)peek(m + 3 * ps));
+	EXPECT_EQ(0xcd, (uint8_t)peek(m + 9 * ps));
+	EXPECT_EQ(0, CTR(snap(self), ERRORS));
+}
+
 TEST_F(engine, paging_shadow_round_trip)
 {
 	const uint64_t n = 16, zero_pg = 8;
