@@ -445,7 +445,11 @@ static void vmo_record_list(struct vmo_pager_record *req,
 	req->first = 0;
 }
 
-/* FREED: hand the punched slot records over and forget them. */
+/*
+ * FREED: the punched slot records, to hand over.  They are forgotten
+ * only once the pager has them (vmo_record_forget_freed()): a copy-out
+ * that faults must not leak their slots.
+ */
 static void vmo_record_freed(struct vmo_pager_record *req,
 			     struct vmo_page_record *out)
 {
@@ -466,8 +470,33 @@ static void vmo_record_freed(struct vmo_pager_record *req,
 				.index = index,
 				.rec = xa_to_value(entry),
 			};
-			vmo_rec_forget_punched(obj, index, entry);
 		}
+	}
+}
+
+/*
+ * The pager has the @n records of @out: forget those still punched as
+ * they were (vmo_lock was dropped for the copy-out; an object may have
+ * gone, taking its records, or a new pager may have dropped them).
+ */
+static void vmo_record_forget_freed(const struct vmo_page_record *out, u64 n)
+{
+	struct vmo_object *obj = NULL;
+	void *entry;
+	u64 i;
+
+	lockdep_assert_held(&vmo_lock);
+	for (i = 0; i < n; i++) {
+		if (!obj || obj->id != out[i].obj_id)
+			obj = vmo_object_find(out[i].obj_id);
+		if (!obj)
+			continue;
+		entry = xa_load(&obj->records, out[i].index);
+		if (entry != xa_mk_value(out[i].rec) ||
+		    !xa_get_mark(&obj->records, out[i].index,
+				 VMO_REC_PUNCHED))
+			continue;
+		vmo_rec_forget_punched(obj, out[i].index, entry);
 	}
 }
 
@@ -531,8 +560,15 @@ long vmo_ioctl_pager_record(struct vmo_session *s, void __user *argp)
 	else
 		size = req.count * sizeof(struct vmo_page_record);
 	if (copy_to_user(urecs, buf, size) ||
-	    copy_to_user(argp, &req, sizeof(req)))
+	    copy_to_user(argp, &req, sizeof(req))) {
 		ret = -EFAULT;
+		goto free;
+	}
+	if (req.op == VMO_RECORD_FREED) {
+		mutex_lock(&vmo_lock);
+		vmo_record_forget_freed(buf, req.count);
+		mutex_unlock(&vmo_lock);
+	}
 free:
 	kvfree(buf);
 	return ret;

@@ -13,6 +13,7 @@
 #include "kselftest_harness.h"
 
 #define OBJ_PAGES	8
+#define BACKING_PAGES	64
 
 FIXTURE(role)
 {
@@ -23,8 +24,40 @@ FIXTURE(role)
 	uint64_t id;
 };
 
+/* The pager attaches with a backing store of its own, or with none. */
+FIXTURE_VARIANT(role)
+{
+	bool backing;
+};
+
+FIXTURE_VARIANT_ADD(role, plain)
+{
+	.backing = false,
+};
+
+FIXTURE_VARIANT_ADD(role, backed)
+{
+	.backing = true,
+};
+
 /* Become the pager, with one object and its store; 0 or -errno. */
-static int become_pager(FIXTURE_DATA(role) *self)
+/* A temporary file of BACKING_PAGES pages, open O_RDWR; or -errno. */
+static int temp_backing(void)
+{
+	char path[] = "/tmp/vmo-role-backing.XXXXXX";
+	int fd = mkostemp(path, O_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	unlink(path);
+	if (ftruncate(fd, BACKING_PAGES * PAGE) < 0) {
+		close(fd);
+		return -errno;
+	}
+	return fd;
+}
+
+static int become_pager(FIXTURE_DATA(role) *self, bool backing)
 {
 	struct vmo_create c = { .kind = VMO_KIND_ANON,
 				.size = OBJ_PAGES * PAGE,
@@ -44,7 +77,17 @@ static int become_pager(FIXTURE_DATA(role) *self)
 	self->pager = vmo_util_session();
 	if (self->pager < 0)
 		return self->pager;
+	if (backing) {
+		ret = temp_backing();
+		if (ret < 0)
+			return (int)ret;
+		pa.flags = VMO_PAGER_BACKING;
+		pa.backing_fd = (__u32)ret;
+		pa.backing_pages = BACKING_PAGES;
+	}
 	ret = vmo_util_ioctl(self->pager, VMO_IOC_PAGER_ATTACH, &pa);
+	if (backing)
+		close((int)pa.backing_fd);	/* the module holds its own */
 	if (ret < 0)
 		return (int)ret;
 	/* An earlier pager's backing store: not needed here. */
@@ -86,7 +129,7 @@ FIXTURE_SETUP(role)
 	ASSERT_TRUE(vmo_util_stop_pager()) {
 		vmo_util_start_pager();
 	}
-	ret = become_pager(self);
+	ret = become_pager(self, variant->backing);
 	if (ret)
 		let_go(self);
 	ASSERT_EQ(0, ret);
@@ -367,9 +410,8 @@ TEST_F(role, record_slot_past_store_refused)
 	uint64_t recs[1] = { VMO_REC_SLOT(1ULL << 40) };
 	struct vmo_pager_record r = record_req(self, VMO_RECORD_SET, recs, 1);
 
-	/* The module keeps the system pager's backing store, if it had one. */
-	if (vmo_util_stat("pager_backing_pages") <= 0)
-		SKIP(return, "no backing store kept: a slot record gets ENODEV");
+	if (!variant->backing)
+		SKIP(return, "no backing store: a slot record gets ENODEV");
 	ASSERT_EQ(0, fill_page(self->store, 0, 1));
 	EXPECT_EQ(-EINVAL, do_record(self, &r));
 }
@@ -379,8 +421,8 @@ TEST_F(role, record_slot_without_store_refused)
 	uint64_t recs[1] = { VMO_REC_SLOT(0) };
 	struct vmo_pager_record r = record_req(self, VMO_RECORD_SET, recs, 1);
 
-	if (vmo_util_stat("pager_backing_pages") > 0)
-		SKIP(return, "a backing store is kept: slot 0 exists");
+	if (variant->backing)
+		SKIP(return, "a backing store: slot 0 exists");
 	ASSERT_EQ(0, fill_page(self->store, 0, 1));
 	EXPECT_EQ(-ENODEV, do_record(self, &r));
 }
@@ -418,6 +460,45 @@ TEST_F(role, record_of_absent_page_refused)
 	EXPECT_EQ(1, r.refused);
 	EXPECT_EQ(0, r.count);
 	EXPECT_EQ(VMO_REC_NONE, recs[0]);
+}
+
+/* Punched records are forgotten only once the pager has them. */
+TEST_F(role, record_freed_kept_when_copy_out_faults)
+{
+	uint64_t recs[1] = { VMO_REC_SLOT(5) };
+	struct vmo_page_record out[4];
+	struct vmo_pager_record r;
+	char *m;
+
+	if (!variant->backing)
+		SKIP(return, "no backing store: no slot records");
+	ASSERT_EQ(0, fill_page(self->store, 2, 0x42));
+	r = record_req(self, VMO_RECORD_SET, recs, 1);
+	r.first = 2;
+	ASSERT_EQ(0, do_record(self, &r));
+	ASSERT_EQ(1, r.count);
+	/* A client punches the page out, through a mapping it never touches. */
+	m = mmap(NULL, OBJ_PAGES * PAGE, PROT_READ | PROT_WRITE, MAP_SHARED,
+		 self->obj, 0);
+	ASSERT_NE(MAP_FAILED, m);
+	ASSERT_EQ(0, madvise(m + 2 * PAGE, PAGE, MADV_REMOVE));
+	munmap(m, OBJ_PAGES * PAGE);
+
+	r = record_req(self, VMO_RECORD_FREED, (uint64_t *)8, 4);
+	r.obj_id = 0;
+	EXPECT_EQ(-EFAULT, do_record(self, &r));
+	r = record_req(self, VMO_RECORD_FREED, (uint64_t *)out, 4);
+	r.obj_id = 0;
+	ASSERT_EQ(0, do_record(self, &r));
+	ASSERT_EQ(1, r.count);
+	EXPECT_EQ(self->id, out[0].obj_id);
+	EXPECT_EQ(2, out[0].index);
+	EXPECT_EQ(VMO_REC_SLOT(5), out[0].rec);
+	/* Handed over: forgotten. */
+	r = record_req(self, VMO_RECORD_FREED, (uint64_t *)out, 4);
+	r.obj_id = 0;
+	ASSERT_EQ(0, do_record(self, &r));
+	EXPECT_EQ(0, r.count);
 }
 
 TEST_HARNESS_MAIN

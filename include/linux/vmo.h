@@ -591,8 +591,10 @@ struct vmo_page_record {
  * EINVAL (nothing is changed).
  *
  * FREED: records that named a slot and whose page a client punched out
- * of the store; each is returned once, then forgotten.  The pager frees
- * the slots (if its own record of the page still names them).
+ * of the store; each is returned once, then forgotten (only once copied
+ * out: a request that fails with EFAULT leaves them for the next).  The
+ * pager frees the slots (if its own record of the page still names
+ * them).
  *
  * ENOENT if @obj_id names no object; ENXIO for a range past its end;
  * ENODEV when no backing store is known (SET of a slot).
