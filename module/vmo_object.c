@@ -129,8 +129,12 @@ unsigned long vmo_object_resident(struct vmo_object *obj)
 
 /*
  * Does @folio of @obj look clean, re-creatable from its source?  A page
- * the pager filled and cleaned was write-protected, so a write through
- * any mapping dirties the folio at once and the flag is exact.  But a
+ * the pager filled was in no page table when cleaned, and a shared
+ * mapping made through the library maps it read-only on a read (it is
+ * registered for uffd WP, so it wants write notification): a write
+ * through any mapping dirties the folio at once and the flag is exact
+ * (a mapping made otherwise may keep writes in its page table until the
+ * next CLEAN, which finds them; reclaim and EVICT see them too).  But a
  * demand-zero page is mapped writable by UFFDIO_ZEROPAGE with its dirty
  * bit in the page table only: while an anonymous object's page is
  * mapped, take it as written.

@@ -706,8 +706,8 @@ static void engine_missing(struct engine_ctx *ctx, struct engine_client *c,
 }
 
 /*
- * A MINOR fault says the page is in the store and being used: tell the
- * victim clock (and learn of pages filled before this pager started).
+ * A MINOR fault (a client that registered MINOR mode) says the page is
+ * in the store and being used: tell the victim clock.
  */
 static void engine_touch(struct engine_ctx *ctx, const struct vmo_range *r,
 			 uint64_t addr)
