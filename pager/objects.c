@@ -390,20 +390,9 @@ int objcache_read_file(struct objcache *oc, const struct pobj *o,
 static int store_has_page(struct objcache *oc, const struct pobj *o,
 			  uint64_t idx)
 {
-	off_t off = (off_t)(idx << oc->page_shift), at;
-	int ret;
+	int64_t holes = objcache_store_holes(oc, o, idx, 1);
 
-	/* shmem answers SEEK_DATA from its page cache (and swap). */
-	at = lseek(o->store_fd, off, SEEK_DATA);
-	if (at == off)
-		return 1;
-	if (at >= 0 || errno == ENXIO)
-		return 0;	/* next data further on, or none */
-	ret = -errno;
-	log_err("object %llu: lseek(store, %#llx, SEEK_DATA): %s", (ull)o->id,
-		(ull)off, strerror(-ret));
-	count(oc, VMO_PSTAT_ERRORS, 1);
-	return ret;
+	return holes < 0 ? (int)holes : !holes;
 }
 
 int64_t objcache_store_holes(struct objcache *oc, const struct pobj *o,
@@ -412,6 +401,7 @@ int64_t objcache_store_holes(struct objcache *oc, const struct pobj *o,
 	off_t off = (off_t)(idx << oc->page_shift), at;
 	int ret;
 
+	/* shmem answers SEEK_DATA from its page cache (and swap). */
 	at = lseek(o->store_fd, off, SEEK_DATA);
 	if (at < 0 && errno == ENXIO)
 		return (int64_t)max;	/* no data from here on */

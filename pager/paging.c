@@ -150,35 +150,54 @@ static void set_entry(struct objcache *oc, struct pobj *o, uint64_t idx,
 }
 
 /*
+ * The first run of pages of @o's store in [@pg, @end), as [*@d, *@h):
+ * 1 if there is one, 0 if not, or -errno (logged and counted).
+ */
+static int next_data_run(struct objcache *oc, const struct pobj *o,
+			 uint64_t pg, uint64_t end, uint64_t *d, uint64_t *h)
+{
+	off_t at;
+	int ret;
+
+	/* shmem answers SEEK_DATA/SEEK_HOLE from its page cache (and swap). */
+	at = lseek(o->store_fd, (off_t)(pg << oc->page_shift), SEEK_DATA);
+	if (at < 0 && errno == ENXIO)
+		return 0;		/* no data from here on */
+	if (at >= 0) {
+		*d = (uint64_t)at >> oc->page_shift;
+		if (*d >= end)
+			return 0;
+		at = lseek(o->store_fd, at, SEEK_HOLE);
+	}
+	if (at < 0) {
+		ret = -errno;
+		log_err("object %llu: lseek(store, page %llu): %s",
+			(ull)o->id, (ull)pg, strerror(-ret));
+		count(oc, VMO_PSTAT_ERRORS, 1);
+		return ret;
+	}
+	*h = ((uint64_t)at + oc->page_size - 1) >> oc->page_shift;
+	if (*h > end)
+		*h = end;
+	return 1;
+}
+
+/*
  * Pages already in @o's store when the pager opens it (filled by an
  * earlier pager, or by this one before the object was last closed):
  * tracked as resident, not recently used, so that they can be given
  * back.  Nothing else would announce them: the kernel maps store pages
- * without the pager.  Errors only leave pages untracked (logged).
+ * without the pager.  An error only leaves pages untracked (logged).
  */
 static void track_resident(struct objcache *oc, struct pobj *o)
 {
 	uint64_t pages = pobj_pages(oc, o), pg = 0, d, h;
-	off_t at = 0;
 
 	if (!paging_tracks(oc, o->kind))
 		return;
-	while (pg < pages) {
-		at = lseek(o->store_fd, (off_t)(pg << oc->page_shift),
-			   SEEK_DATA);
-		if (at < 0)
-			break;		/* ENXIO: no data from here on */
-		d = (uint64_t)at >> oc->page_shift;
-		at = lseek(o->store_fd, at, SEEK_HOLE);
-		if (at < 0)
-			break;
-		h = ((uint64_t)at + oc->page_size - 1) >> oc->page_shift;
-		for (pg = d; pg < h && pg < pages; pg++)
+	while (pg < pages && next_data_run(oc, o, pg, pages, &d, &h) > 0)
+		for (pg = d; pg < h; pg++)
 			set_entry(oc, o, pg, slotmap_get(&o->map, pg) | SM_RES);
-	}
-	if (at < 0 && errno != ENXIO)
-		log_err("object %llu: lseek(store, page %llu): %s; resident pages from there on not tracked",
-			(ull)o->id, (ull)pg, strerror(errno));
 }
 
 void paging_filled(struct objcache *oc, struct pobj *o, uint64_t idx,
@@ -566,42 +585,24 @@ static int64_t find_present(struct objcache *oc, struct pobj *o,
 {
 	uint64_t pg = first, end = first + n, d, h, i;
 	int64_t present = 0;
+	int ret = 0;
 	uint32_t e;
-	off_t at = 0;
 
 	zbits(oc, oc->present);
-	while (pg < end) {
-		at = lseek(o->store_fd, (off_t)(pg << oc->page_shift),
-			   SEEK_DATA);
-		if (at < 0 && errno == ENXIO)
-			break;		/* no data from here on */
-		if (at < 0)
-			goto fail;
-		d = (uint64_t)at >> oc->page_shift;
-		if (d >= end)
-			break;
-		at = lseek(o->store_fd, at, SEEK_HOLE);
-		if (at < 0)
-			goto fail;
-		h = ((uint64_t)at + oc->page_size - 1) >> oc->page_shift;
-		if (h > end)
-			h = end;
+	while (pg < end && (ret = next_data_run(oc, o, pg, end, &d, &h)) > 0) {
 		for (i = d; i < h; i++)
 			sbit(oc->present, i - first);
 		present += h - d;
 		pg = h;
 	}
+	if (ret < 0)
+		return ret;
 	for (i = 0; i < n; i++) {
 		e = slotmap_get(&o->map, first + i);
 		if (!tbit(oc->present, i) && (e & SM_RES))
 			set_entry(oc, o, first + i, sm_rec(e));
 	}
 	return present;
-fail:
-	log_err("object %llu: lseek(store, page %llu): %s", (ull)o->id,
-		(ull)pg, strerror(errno));
-	count(oc, VMO_PSTAT_ERRORS, 1);
-	return -errno;
 }
 
 /*
