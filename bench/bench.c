@@ -629,6 +629,30 @@ void bench_sleep_us(unsigned int us)
 	nanosleep(&ts, NULL);
 }
 
+int bench_pattern_file(size_t pages, size_t page_size, unsigned int word,
+		       uint64_t (*pattern)(size_t i))
+{
+	char path[] = "/tmp/vmo-bench.XXXXXX";
+	uint64_t *buf = bench_xmalloc(page_size);
+	size_t i;
+	int fd;
+
+	memset(buf, 0, page_size);
+	fd = mkostemp(path, O_CLOEXEC);
+	if (fd < 0)
+		bench_die(errno, "mkostemp(%s)", path);
+	if (unlink(path) < 0)
+		bench_die(errno, "unlink(%s)", path);
+	for (i = 0; i < pages; i++) {
+		buf[word] = pattern(i);
+		if (pwrite(fd, buf, page_size, (off_t)(i * page_size)) !=
+		    (ssize_t)page_size)
+			bench_die(errno, "pwrite of page %zu of %s", i, path);
+	}
+	free(buf);
+	return fd;
+}
+
 int bench_write_file(const char *path, const char *s)
 {
 	size_t len = strlen(s);

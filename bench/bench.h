@@ -134,6 +134,14 @@ void bench_sleep_us(unsigned int us);
 /* Write @s to the sysfs/proc/cgroup file @path; 0 or -errno. */
 int bench_write_file(const char *path, const char *s);
 
+/*
+ * An unlinked temporary file (under /tmp: tmpfs in the test VM) of
+ * @pages pages of @page_size, zero but for 64-bit word @word of page i,
+ * which holds @pattern(i).  Dies on failure.
+ */
+int bench_pattern_file(size_t pages, size_t page_size, unsigned int word,
+		       uint64_t (*pattern)(size_t i));
+
 /* Reports. */
 void bench_report_init(struct bench_report *rep, const char *where);
 void bench_add(struct bench_report *rep, const char *name, const char *unit,

@@ -739,23 +739,7 @@ static uint64_t page_pattern(size_t idx)
 /* A tmpfs file of @len bytes, word 1 of page i holding page_pattern(i). */
 static int make_file(size_t len)
 {
-	char path[] = "/tmp/vmo-bench.XXXXXX";
-	char *buf = bench_xmalloc(ps);
-	size_t i;
-	int fd;
-
-	fd = mkostemp(path, O_CLOEXEC);
-	if (fd < 0)
-		bench_die(errno, "mkostemp(%s)", path);
-	if (unlink(path) < 0)
-		bench_die(errno, "unlink(%s)", path);
-	for (i = 0; i < len / ps; i++) {
-		((uint64_t *)buf)[1] = page_pattern(i);
-		if (pwrite(fd, buf, ps, (off_t)(i * ps)) != (ssize_t)ps)
-			bench_die(errno, "pwrite to the benchmark file");
-	}
-	free(buf);
-	return fd;
+	return bench_pattern_file(len / ps, ps, 1, page_pattern);
 }
 
 /* Read word 1 of every page in @order: pages per second; checks data. */

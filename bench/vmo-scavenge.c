@@ -186,24 +186,7 @@ struct clean_set {
 /* A tmpfs file of @n pages, word 0 of page i holding pattern(i). */
 static int make_source(size_t n)
 {
-	char path[] = "/tmp/vmo-bench-scavenge.XXXXXX";
-	char *buf = bench_xmalloc(ps);
-	size_t i;
-	int fd;
-
-	fd = mkostemp(path, O_CLOEXEC);
-	if (fd < 0)
-		bench_die(errno, "mkostemp(%s)", path);
-	if (unlink(path) < 0)
-		bench_die(errno, "unlink(%s)", path);
-	for (i = 0; i < n; i++) {
-		*(uint64_t *)buf = pattern(i);
-		if (pwrite(fd, buf, ps, (off_t)(i * ps)) != (ssize_t)ps)
-			bench_die(errno, "pwrite of page %zu of the source file",
-				  i);
-	}
-	free(buf);
-	return fd;
+	return bench_pattern_file(n, ps, 0, pattern);
 }
 
 /*
