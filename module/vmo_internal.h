@@ -217,6 +217,7 @@ extern struct workqueue_struct *vmo_wq;
 
 /* vmo_object.c */
 int vmo_object_init(void);
+void vmo_object_exit(void);
 long vmo_ioctl_create(struct vmo_session *s, void __user *argp);
 struct vmo_object *vmo_object_from_store(struct file *file);
 struct vmo_object *vmo_object_fdget(unsigned int fd, struct file **filep);
@@ -257,6 +258,7 @@ bool vmo_pager_ask(u64 pages);
 void vmo_pager_records_freed(void);
 
 /* vmo_scavenge.c */
+extern atomic64_t vmo_pages_busy;
 int vmo_scavenge_init(struct proc_dir_entry *dir);
 void vmo_scavenge_exit(void);
 long vmo_ioctl_scavenge(struct vmo_session *s, void __user *argp);

@@ -160,9 +160,10 @@ static int __init vmo_init(void)
 	if (ret)
 		return ret;
 
+	ret = -ENOMEM;
 	vmo_wq = alloc_workqueue("vmo", 0, 0);
 	if (!vmo_wq)
-		return -ENOMEM;
+		goto object_exit;
 
 	ret = vmo_proc_init();
 	if (ret)
@@ -179,6 +180,8 @@ remove_proc:
 	vmo_proc_exit();
 destroy_wq:
 	destroy_workqueue(vmo_wq);
+object_exit:
+	vmo_object_exit();
 	return ret;
 }
 
@@ -197,6 +200,7 @@ static void __exit vmo_exit(void)
 	WARN_ON_ONCE(!list_empty(&vmo_objects));
 	WARN_ON_ONCE(!list_empty(&vmo_clients));
 	vmo_backing_exit();
+	vmo_object_exit();
 }
 
 module_init(vmo_init);

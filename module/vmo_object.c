@@ -18,6 +18,7 @@
 #include <linux/pagemap.h>
 #include <linux/xarray.h>
 #include <linux/module.h>
+#include <linux/mount.h>
 #include <linux/rbtree.h>
 #include <linux/sched.h>
 #include <linux/shmem_fs.h>
@@ -25,6 +26,20 @@
 #include <linux/uaccess.h>
 
 #include "vmo_internal.h"
+
+/*
+ * The module's own tmpfs instance, mounted "huge=never": a store must
+ * hold order-0 folios only.  A large folio would zero-fill the pages
+ * around the one written, and those would then be present: no MISSING
+ * fault, the pager never fills them (the object shows zeros instead of
+ * its file's or parent's data), and dirty state and eviction would be
+ * per 2 MiB, not per page.  The mount option covers the host's
+ * "always", "within_size" and "advise"; the sysfs "force" overrides
+ * every mount, so no allocation of ours may depend on it: object
+ * mappings refuse huge pages themselves (vmo_obj_mmap()), and the pager
+ * fills stores with UFFDIO_COPY, which allocates order-0 folios.
+ */
+static struct vfsmount *vmo_store_mnt __ro_after_init;
 
 /* shmem's own file_operations, captured at init from a probe store. */
 static const struct file_operations *vmo_shmem_fops __ro_after_init;
@@ -108,16 +123,24 @@ struct file *vmo_store_range_fdget(u32 fd, u64 first, u64 npages)
 	return store;
 }
 
-/* Number of VMAs, in all processes, mapping the object's store. */
+/*
+ * Number of VMAs, in all processes, mapping the object: those made
+ * through an object fd.  The pager's own mapping of the store (a plain
+ * shmem file from VMO_IOC_PAGER_OBJECT) is not one of them.
+ */
 unsigned long vmo_object_mappings(struct vmo_object *obj)
 {
 	struct address_space *mapping = obj->mapping;
+	struct vm_area_struct *vma;
 	unsigned long nr = 0;
 	struct rb_node *n;
 
+	/* (The interval tree's iterators are not exported.) */
 	i_mmap_lock_read(mapping);
-	for (n = rb_first_cached(&mapping->i_mmap); n; n = rb_next(n))
-		nr++;
+	for (n = rb_first_cached(&mapping->i_mmap); n; n = rb_next(n)) {
+		vma = rb_entry(n, struct vm_area_struct, shared.rb);
+		nr += !!vmo_object_from_store(vma->vm_file);
+	}
 	i_mmap_unlock_read(mapping);
 	return nr;
 }
@@ -297,6 +320,17 @@ static int vmo_obj_mmap(struct file *file, struct vm_area_struct *vma)
 	if (vma->vm_pgoff >= obj_pages ||
 	    vma_pages(vma) > obj_pages - vma->vm_pgoff)
 		return -EINVAL;
+
+	/*
+	 * No huge page may enter the store through this mapping (see
+	 * vmo_store_mnt): VM_NOHUGEPAGE keeps the kernel's own faults
+	 * order-0, and VM_DONTEXPAND, which madvise(MADV_HUGEPAGE) cannot
+	 * clear, makes hugepage_vma_check() refuse MADV_COLLAPSE (EINVAL)
+	 * and khugepaged, whose collapse_file() would fill the holes with
+	 * zeroes behind userfaultfd's back on 6.1.  It also makes mremap()
+	 * refuse to grow the mapping, which an object does not do anyway.
+	 */
+	vma->vm_flags |= VM_NOHUGEPAGE | VM_DONTEXPAND;
 
 	/* The VMA becomes a shmem VMA on the store (it holds its own ref). */
 	vma_set_file(vma, obj->store);
@@ -486,9 +520,10 @@ static struct file *vmo_store_create(struct vmo_object *obj)
 	 * reserved object commits its whole size now (shmem's accounting
 	 * fails with ENOMEM if the overcommit policy says no).
 	 */
-	store = shmem_file_setup(name, vmo_store_size(obj),
-				 obj->flags & VMO_CREATE_RESERVE ? 0 :
-				 VM_NORESERVE);
+	store = shmem_file_setup_with_mnt(vmo_store_mnt, name,
+					  vmo_store_size(obj),
+					  obj->flags & VMO_CREATE_RESERVE ? 0 :
+					  VM_NORESERVE);
 	if (IS_ERR(store))
 		return store;
 
@@ -619,31 +654,71 @@ put_store:
 	return ret;
 }
 
+/* Mounts the stores' tmpfs instance (vmo_store_mnt). */
+static int vmo_store_mount(void)
+{
+	struct file_system_type *type = get_fs_type("tmpfs");
+	char opts[] = "huge=never";
+	struct vfsmount *mnt;
+
+	if (!type) {
+		pr_err("vmo: no tmpfs file system (CONFIG_TMPFS off?)\n");
+		return -EOPNOTSUPP;
+	}
+	/* tmpfs is built in: get_fs_type() took no module reference. */
+	mnt = vfs_kern_mount(type, SB_KERNMOUNT, "vmo", opts);
+	if (IS_ERR(mnt)) {
+		pr_err("vmo: cannot mount tmpfs with huge=never: %ld\n",
+		       PTR_ERR(mnt));
+		return PTR_ERR(mnt);
+	}
+	vmo_store_mnt = mnt;
+	return 0;
+}
+
 /*
- * Captures shmem's file_operations from a throwaway store, for the
- * stores' forwarders.
+ * Mounts the stores' tmpfs and captures shmem's file_operations from a
+ * throwaway store, for the stores' forwarders.
  */
 int vmo_object_init(void)
 {
 	const struct file_operations *fops;
 	struct file *probe;
+	int ret;
 
-	probe = shmem_file_setup("vmo-probe", PAGE_SIZE, VM_NORESERVE);
-	if (IS_ERR(probe))
-		return PTR_ERR(probe);
+	ret = vmo_store_mount();
+	if (ret)
+		return ret;
+	probe = shmem_file_setup_with_mnt(vmo_store_mnt, "vmo-probe",
+					  PAGE_SIZE, VM_NORESERVE);
+	if (IS_ERR(probe)) {
+		ret = PTR_ERR(probe);
+		goto unmount;
+	}
 	fops = probe->f_op;
 	vmo_shmem_aops = probe->f_mapping->a_ops;
 	fput(probe);
 
+	ret = -EOPNOTSUPP;
 	/* Without these a store would not be a working shmem file. */
 	if (!fops->mmap || !fops->get_unmapped_area || !fops->llseek ||
 	    !fops->read_iter || !fops->write_iter || !fops->fallocate) {
 		pr_err("vmo: shmem lacks file operations (CONFIG_TMPFS off?)\n");
-		return -EOPNOTSUPP;
+		goto unmount;
 	}
 	/* A shmem release of its own would be skipped by ours. */
 	if (WARN_ON_ONCE(fops->release))
-		return -EOPNOTSUPP;
+		goto unmount;
 	vmo_shmem_fops = fops;
 	return 0;
+
+unmount:
+	kern_unmount(vmo_store_mnt);
+	return ret;
+}
+
+/* Every store is gone (each pins the module): the mount can go. */
+void vmo_object_exit(void)
+{
+	kern_unmount(vmo_store_mnt);
 }

@@ -459,7 +459,10 @@ long vmo_ioctl_pager_event(struct vmo_session *s, void __user *argp)
 	return 0;
 }
 
-/* Fills @req from the VMA of @c's address space holding req->addr. */
+/*
+ * Fills @req from the VMA of @c's address space holding req->addr:
+ * -ENOENT if there is none, -ENXIO if it maps no object.
+ */
 static int vmo_lookup_vma(struct vmo_client *c, struct vmo_lookup *req)
 {
 	struct vm_area_struct *vma;
@@ -471,6 +474,8 @@ static int vmo_lookup_vma(struct vmo_client *c, struct vmo_lookup *req)
 	mmap_read_lock(c->mm);
 	vma = vma_lookup(c->mm, req->addr);
 	obj = vma ? vmo_object_from_store(vma->vm_file) : NULL;
+	if (vma && !obj)
+		ret = -ENXIO;	/* the pager tells this from "gone" */
 	if (obj) {
 		req->obj_id = obj->id;
 		req->kind = obj->kind;

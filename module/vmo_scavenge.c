@@ -33,23 +33,67 @@
 /* Clean pages looked up per xarray walk before dropping them. */
 #define VMO_DROP_BATCH	64
 
+/* Clean pages not dropped because someone held them (vmo_folio_busy()). */
+atomic64_t vmo_pages_busy = ATOMIC64_INIT(0);
+
 /*
- * Drops page @index if it is clean, unmapping it from every mapping
- * first.  invalidate_inode_pages2_range() checks the dirty flag under
- * the page lock after unmapping (which moves dirty bits from the page
- * tables to the page), so a page written at any moment stays; unlike
- * invalidate_mapping_pages() it does not give up on a page that a
- * per-CPU LRU batch still holds.  Returns whether the page went.
+ * Does someone other than the page cache and us hold @folio?  A pin
+ * (io_uring fixed buffers, VFIO, RDMA: GUP_PIN_COUNTING_BIAS each) or a
+ * plain GUP reference (O_DIRECT in flight takes those on 6.1) means I/O
+ * may still land in the page: dropping it would orphan that I/O and
+ * bring the old content back.  One reference more is allowed on a folio
+ * that a per-CPU LRU batch may hold: one not on the LRU yet (lru_add),
+ * or an inactive one (activation: our own unmap marks it accessed).
+ * lru_add_drain_all() would make this exact but is not exported; a
+ * single plain reference on such a folio is therefore not seen.
+ */
+static bool vmo_folio_busy(struct folio *folio)
+{
+	int expected = folio_nr_pages(folio) + 1;	/* page cache + ours */
+
+	if (!folio_test_lru(folio) || !folio_test_active(folio))
+		expected++;
+	return folio_maybe_dma_pinned(folio) ||
+	       folio_ref_count(folio) > expected;
+}
+
+/*
+ * Drops page @index if it is clean and nobody but the page cache holds
+ * it, unmapping it from every mapping first.  All under the folio lock:
+ * no fault can map the folio again meanwhile (faults map a page cache
+ * folio under its lock), so once unmapped, clean and unreferenced, it
+ * stays so until it is gone.  Unmapping moves the page tables' dirty
+ * bits to the folio, so a page written at any moment stays.  The
+ * removal is the one shmem's own hole punch makes (truncate_inode_folio(),
+ * exported as generic_error_remove_page()); the folio is known clean.
+ * A large folio is never dropped: it is not one page (and stores hold
+ * none, see vmo_object.c).  Returns whether the page went; counts the
+ * pages kept because they were busy.
  */
 static bool vmo_drop_page(struct address_space *mapping, pgoff_t index)
 {
-	void *entry = xa_load(&mapping->i_pages, index);
+	struct folio *folio;
+	bool dropped = false;
 
-	if (!entry || xa_is_value(entry))
-		return false;
-	if (invalidate_inode_pages2_range(mapping, index, index))
-		return false;	/* -EBUSY: dirty */
-	return xa_load(&mapping->i_pages, index) != entry;
+	folio = __filemap_get_folio(mapping, index, FGP_LOCK, 0);
+	if (!folio)
+		return false;	/* absent, or out in swap */
+	if (folio_test_large(folio) || folio_test_dirty(folio) ||
+	    folio_test_writeback(folio))
+		goto unlock;
+	if (folio_mapped(folio))
+		unmap_mapping_pages(mapping, index, 1, false);
+	if (folio_test_dirty(folio))
+		goto unlock;
+	if (vmo_folio_busy(folio)) {
+		atomic64_inc(&vmo_pages_busy);
+		goto unlock;
+	}
+	dropped = !generic_error_remove_page(mapping, &folio->page);
+unlock:
+	folio_unlock(folio);
+	folio_put(folio);
+	return dropped;
 }
 
 /* Collects up to @max indices of pages that look clean, from *@next. */

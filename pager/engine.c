@@ -273,9 +273,15 @@ static void engine_resolve_failed(struct engine_ctx *ctx,
 		return;
 	case -ENOENT:
 	case -ESRCH:
-		/* The mapping or the process went away meanwhile. */
+		/*
+		 * The mapping or the process went away meanwhile.  Woken,
+		 * the thread faults again and meets what is there now:
+		 * nothing (SIGSEGV, as natively) or a new mapping.
+		 */
 		log_debug("client %llu: %s at %#llx: %s", (ull)c->id, what,
 			  (ull)addr, strerror((int)-err));
+		count(ctx, VMO_PSTAT_RACES, 1);
+		engine_wake_page(ctx, c, addr);
 		return;
 	}
 	count(ctx, VMO_PSTAT_ERRORS, 1);
@@ -316,16 +322,25 @@ static struct vmo_range *engine_find(struct engine_ctx *ctx,
 		ret = -EPROTO;
 	}
 	if (ret) {
-		count(ctx, VMO_PSTAT_ERRORS, 1);
+		if (ret != -ENOENT)
+			count(ctx, VMO_PSTAT_ERRORS, 1);
 		if (ret == -ESRCH) {
 			log_debug("client %llu: gone, fault at %#llx dropped",
 				  (ull)c->id, (ull)addr);
-		} else if (ret != -ENOENT) {
+		} else if (ret == -ENOENT) {
+			/*
+			 * Nothing is mapped there any more (unmapped while
+			 * the fault waited): woken, the thread faults again
+			 * and gets SIGSEGV, as natively.
+			 */
+			count(ctx, VMO_PSTAT_RACES, 1);
+			engine_wake_page(ctx, c, addr);
+		} else if (ret != -ENXIO) {
 			log_err("client %llu: lookup of %#llx: %s",
 				(ull)c->id, (ull)addr, strerror(-ret));
 		} else if (!c->warned_unmapped) {
 			/* Waking it would only make it fault again. */
-			log_warn("client %llu (pid %u): fault at %#llx outside any object, left waiting (logged once per client)",
+			log_warn("client %llu (pid %u): fault at %#llx in a mapping that is no object, left waiting (logged once per client)",
 				 (ull)c->id, c->pid, (ull)addr);
 			c->warned_unmapped = true;
 		}
@@ -911,8 +926,20 @@ int engine_drain(struct engine_ctx *ctx, struct engine_client *c)
 			log_err("client %llu: read(userfaultfd) returned %zd bytes, not whole messages",
 				(ull)c->id, n);
 		}
+		/*
+		 * read() returns pending faults before pending events, and
+		 * the kernel queues an UNMAP only after the unmapping thread
+		 * dropped the mmap lock: a fault on a new mapping can come
+		 * before the UNMAP of the old one at the same address.
+		 * Apply the batch's events first, so that no fault is served
+		 * from a range that is gone.
+		 */
 		for (i = 0; i < nr; i++)
-			engine_handle_msg(ctx, c, &msgs[i]);
+			if (msgs[i].event != UFFD_EVENT_PAGEFAULT)
+				engine_handle_msg(ctx, c, &msgs[i]);
+		for (i = 0; i < nr; i++)
+			if (msgs[i].event == UFFD_EVENT_PAGEFAULT)
+				engine_handle_msg(ctx, c, &msgs[i]);
 		handled += nr;
 		/* A short read means the queue was empty: no need to ask. */
 		if (nr < ENGINE_BATCH)

@@ -13,9 +13,16 @@
  * whether they matter.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <linux/userfaultfd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 
 #include "log.h"
 #include "objects.h"
@@ -25,6 +32,54 @@
 
 typedef unsigned long long ull;
 
+/*
+ * How pages get into a store.  A plain pwrite(2) would be the obvious
+ * way, but shmem's write path has no VMA to ask, so with the host's
+ * shmem_enabled at "force" it allocates a 2 MiB folio and zero-fills
+ * the 511 pages around the one written: those are then present, no
+ * MISSING fault comes for them, and the client reads zeroes where the
+ * file or the parent has data.  UFFDIO_COPY always allocates an order-0
+ * folio, so the pager maps each store it fills (read-only, never
+ * touched), registers that mapping with a uffd of its own, and copies
+ * into it; then it zaps its page table entries, so the folio is mapped
+ * nowhere and dirty, as pwrite(2) would leave it, for the CLEAN that
+ * follows.  COPY also refuses a page that is already there (EEXIST):
+ * a fill can never overwrite what a client wrote.
+ *
+ * PR_SET_THP_DISABLE keeps khugepaged (and MADV_COLLAPSE) away from
+ * the pager's own mappings of stores: collapse_file() would fill their
+ * holes with zeroes on 6.1 whatever uffd says.  The pager maps nothing
+ * else that wants huge pages.
+ */
+static int fill_uffd_open(struct objcache *oc)
+{
+	struct uffdio_api api = { .api = UFFD_API,
+				  .features = UFFD_FEATURE_SIGBUS };
+	int fd, ret;
+
+	if (prctl(PR_SET_THP_DISABLE, 1, 0, 0, 0) < 0) {
+		ret = -errno;
+		log_err("prctl(PR_SET_THP_DISABLE): %s", strerror(-ret));
+		return ret;
+	}
+	fd = (int)syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0) {
+		ret = -errno;
+		log_err("userfaultfd (the pager's own, for store fills): %s",
+			strerror(-ret));
+		return ret;
+	}
+	/* SIGBUS: a touch of a fill mapping by the pager is a bug, not a wait. */
+	if (ioctl(fd, UFFDIO_API, &api) < 0) {
+		ret = -errno;
+		log_err("UFFDIO_API (fill uffd): %s", strerror(-ret));
+		close(fd);
+		return ret;
+	}
+	oc->fill_uffd = fd;
+	return 0;
+}
+
 int objcache_init(struct objcache *oc, uint64_t page_size,
 		  unsigned int buf_pages, uint64_t *ctr)
 {
@@ -32,6 +87,7 @@ int objcache_init(struct objcache *oc, uint64_t page_size,
 	int ret;
 
 	memset(oc, 0, sizeof(*oc));
+	oc->fill_uffd = -1;
 	oc->ctr = ctr;
 	oc->page_size = page_size;
 	oc->page_shift = __builtin_ctzll(page_size);
@@ -63,6 +119,11 @@ int objcache_init(struct objcache *oc, uint64_t page_size,
 	    !oc->freed) {
 		objcache_destroy(oc);
 		return -ENOMEM;
+	}
+	ret = fill_uffd_open(oc);
+	if (ret) {
+		objcache_destroy(oc);
+		return ret;
 	}
 	ret = uring_init(&oc->io, URING_ENTRIES);
 	if (ret)
@@ -101,6 +162,9 @@ static void close_fd(uint64_t id, int fd, const char *what)
 static void pobj_free(struct objcache *oc, struct pobj *o)
 {
 	paging_forget(oc, o);
+	if (o->fill_map && munmap(o->fill_map, o->fill_len) < 0)
+		log_err("object %llu: munmap(fill mapping): %s", (ull)o->id,
+			strerror(errno));
 	close_fd(o->id, o->store_fd, "store");
 	close_fd(o->id, o->src_fd, "file");
 	free(o);
@@ -136,6 +200,9 @@ void objcache_destroy(struct objcache *oc)
 	oc->freed = NULL;
 	free(oc->buf);
 	oc->buf = NULL;
+	if (oc->fill_uffd >= 0)
+		close(oc->fill_uffd);
+	oc->fill_uffd = -1;
 	uring_exit(&oc->io);
 }
 
@@ -420,35 +487,104 @@ int64_t objcache_store_holes(struct objcache *oc, const struct pobj *o,
 }
 
 /*
- * A plain pwrite(2), not io_uring: the store is shmem, whose write_iter
- * cannot be asked not to block (no IOCB_NOWAIT on 6.1), so io_uring
- * would hand each fill to a worker thread; this is a memory copy into
- * the page cache, done before the fault can be woken anyway.
+ * Maps @o's store for fills (see fill_uffd_open()): the whole store as
+ * it is now (stores do not change size), read-only, registered MISSING.
  */
-int64_t objcache_store_write(struct objcache *oc, const struct pobj *o,
-			     uint64_t idx, uint64_t pages)
+static int store_map(struct objcache *oc, struct pobj *o)
 {
-	uint64_t len = pages << oc->page_shift, done = 0;
-	off_t off = (off_t)(idx << oc->page_shift);
-	ssize_t n;
+	struct uffdio_register reg = { .mode = UFFDIO_REGISTER_MODE_MISSING };
+	struct stat st;
+	void *map;
+	int ret;
+
+	if (fstat(o->store_fd, &st) < 0) {
+		ret = -errno;
+		log_err("object %llu: fstat(store): %s", (ull)o->id,
+			strerror(-ret));
+		return ret;
+	}
+	if (st.st_size <= 0 || (uint64_t)st.st_size & (oc->page_size - 1)) {
+		log_err("object %llu: store size %lld is not whole pages",
+			(ull)o->id, (long long)st.st_size);
+		return -EPROTO;
+	}
+	map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED,
+		   o->store_fd, 0);
+	if (map == MAP_FAILED) {
+		ret = -errno;
+		log_err("object %llu: mmap(store, %lld bytes): %s", (ull)o->id,
+			(long long)st.st_size, strerror(-ret));
+		return ret;
+	}
+	reg.range.start = (uintptr_t)map;
+	reg.range.len = (uint64_t)st.st_size;
+	if (ioctl(oc->fill_uffd, UFFDIO_REGISTER, &reg) < 0) {
+		ret = -errno;
+		log_err("object %llu: UFFDIO_REGISTER(fill mapping): %s",
+			(ull)o->id, strerror(-ret));
+		munmap(map, (size_t)st.st_size);
+		return ret;
+	}
+	o->fill_map = map;
+	o->fill_len = (uint64_t)st.st_size;
+	return 0;
+}
+
+/*
+ * Copies @len bytes of the bounce buffer to offset @off of @o's fill
+ * mapping, stopping before a page already there.  Returns the bytes
+ * copied (> 0) or -errno.
+ */
+static int64_t store_copy(struct objcache *oc, struct pobj *o, uint64_t off,
+			  uint64_t len)
+{
+	struct uffdio_copy cp;
+	uint64_t done = 0;
 
 	while (done < len) {
-		n = pwrite(o->store_fd, oc->buf + done, len - done,
-			   off + (off_t)done);
-		if (n < 0 && errno == EINTR)
+		cp.dst = (uintptr_t)o->fill_map + off + done;
+		cp.src = (uintptr_t)oc->buf + done;
+		cp.len = len - done;
+		cp.mode = UFFDIO_COPY_MODE_DONTWAKE;
+		cp.copy = 0;
+		if (!ioctl(oc->fill_uffd, UFFDIO_COPY, &cp))
+			return (int64_t)len;
+		if (cp.copy > 0) {
+			done += (uint64_t)cp.copy;	/* partial: go on */
 			continue;
-		if (n < 0) {
-			if (done >= oc->page_size)
-				break;	/* the whole pages written stand */
-			return -errno;
 		}
-		if (!n)
-			break;
-		done += (uint64_t)n;
+		if (errno == EAGAIN)
+			continue;
+		return done ? (int64_t)done : -errno;
 	}
-	if (done < oc->page_size)
-		return -EIO;	/* short of one page: cannot happen in a store */
-	return (int64_t)(done >> oc->page_shift);
+	return (int64_t)done;
+}
+
+int64_t objcache_store_write(struct objcache *oc, struct pobj *o,
+			     uint64_t idx, uint64_t pages)
+{
+	uint64_t off = idx << oc->page_shift, len = pages << oc->page_shift;
+	int64_t done;
+	int ret;
+
+	if (!o->fill_map) {
+		ret = store_map(oc, o);
+		if (ret)
+			return ret;
+	}
+	if (off >= o->fill_len || len > o->fill_len - off)
+		return -EINVAL;
+	done = store_copy(oc, o, off, len);
+	if (done <= 0)
+		return done;
+	/* Zap our entries: the pages' dirt moves to the folios (see top). */
+	if (madvise((char *)o->fill_map + off, (size_t)done, MADV_DONTNEED) < 0) {
+		ret = -errno;
+		log_err("object %llu: madvise(fill mapping, DONTNEED): %s",
+			(ull)o->id, strerror(-ret));
+		count(oc, VMO_PSTAT_ERRORS, 1);
+	}
+	return done >> oc->page_shift;
 }
 
 static int read_store_page(struct objcache *oc, const struct pobj *o,
@@ -624,18 +760,47 @@ static int wb_mark_clean(struct objcache *oc, const struct pobj *o,
 }
 
 /*
+ * Where write-back must stop in @o's file: its end now, or at creation
+ * if that is less.  A write past the end would grow a file that was
+ * truncated since the object was made (a shared mapping of a truncated
+ * file cannot grow it either: its pages past the end are gone).
+ * Returns the offset, or -errno (logged).
+ */
+static int64_t wb_file_end(struct objcache *oc, const struct pobj *o)
+{
+	struct stat st;
+	int ret;
+
+	if (fstat(o->src_fd, &st) < 0) {
+		ret = -errno;
+		log_err("object %llu: fstat(file): %s", (ull)o->id,
+			strerror(-ret));
+		count(oc, VMO_PSTAT_ERRORS, 1);
+		return ret;
+	}
+	if ((uint64_t)st.st_size < o->file_size)
+		return st.st_size;
+	return (int64_t)o->file_size;
+}
+
+/*
  * The first @nops requests are reads of dirty runs from the store into
- * the bounce buffer: run them, then write what was read to the file.
+ * the bounce buffer: run them, then write what was read to the file, up
+ * to its end (wb_file_end()).  Dirty pages wholly past it are not
+ * written and stay dirty: their data stays in the object.
  */
 static int wb_flush(struct objcache *oc, const struct pobj *o,
 		    unsigned int nops, uint64_t *pages)
 {
+	int64_t eof = wb_file_end(oc, o);
 	struct uring_op *op;
 	uint64_t foff, flen;
 	unsigned int i, m = 0;
 	char *buf;
 	int ret, err = 0;
 
+	if (eof < 0)
+		return (int)eof;
 	uring_run(&oc->io, oc->ops, nops);
 	for (i = 0; i < nops; i++) {
 		op = &oc->ops[i];
@@ -651,12 +816,11 @@ static int wb_flush(struct objcache *oc, const struct pobj *o,
 		memset(buf + op->done, 0, op->len - op->done);
 		foff = o->offset + op->off;
 		flen = op->len;
-		/* Cannot happen: the store ends with the page of the EOF. */
-		if (foff >= o->file_size)
+		if (foff >= (uint64_t)eof)
 			continue;
 		/* The tail page: up to the end, the file must not grow. */
-		if (flen > o->file_size - foff)
-			flen = o->file_size - foff;
+		if (flen > (uint64_t)eof - foff)
+			flen = (uint64_t)eof - foff;
 		oc->ops[m++] = (struct uring_op){
 			.opcode = URING_WRITE,
 			.fd = o->src_fd,

@@ -34,6 +34,8 @@ struct pobj {
 	uint64_t parent_id;	/* SHADOW */
 	uint64_t file_size;	/* FILE: end of file at creation */
 	int store_fd;		/* the object's store (shmem), O_RDWR */
+	void *fill_map;		/* the pager's fill mapping of it, or NULL */
+	uint64_t fill_len;	/* its length: the store's size when mapped */
 	int src_fd;		/* FILE: the backing file; else -1 */
 	uint32_t kind;		/* VMO_KIND_* */
 	uint32_t flags;		/* VMO_CREATE_* */
@@ -101,6 +103,7 @@ struct objcache {
 	uint64_t page_size;
 	unsigned int page_shift;
 	struct uring io;
+	int fill_uffd;		/* the pager's own uffd, for fills (-1: none) */
 	char *buf;		/* bounce buffer of buf_pages pages */
 	unsigned int buf_pages;
 	uint64_t *bitmap;	/* VMO_CLEAN_MAX bits, for write-back */
@@ -126,7 +129,9 @@ struct objcache {
 /*
  * @ctr: the engine's counters (OBJECTS, BYTES_*, PAGES_WRITTEN, ERRORS
  * are counted here).  @buf_pages: the bounce buffer, at least the
- * largest fill.  Returns 0 or -ENOMEM.
+ * largest fill.  Returns 0, -ENOMEM, or -errno from making the fill
+ * uffd (objcache_store_write()).  Disables transparent huge pages for
+ * the whole process (PR_SET_THP_DISABLE): see objects.c.
  */
 int objcache_init(struct objcache *oc, uint64_t page_size,
 		  unsigned int buf_pages, uint64_t *ctr);
@@ -201,9 +206,12 @@ int64_t objcache_store_holes(struct objcache *oc, const struct pobj *o,
 
 /*
  * Write the first @pages pages of the bounce buffer into @o's store at
- * page @idx.  Returns the whole pages written (> 0) or -errno.
+ * page @idx, which must be holes: the write stops before the first page
+ * already there.  Returns the whole pages written (> 0) or -errno
+ * (-EEXIST: page @idx is there).  The pages are order-0 folios, dirty,
+ * mapped nowhere (see objects.c).
  */
-int64_t objcache_store_write(struct objcache *oc, const struct pobj *o,
+int64_t objcache_store_write(struct objcache *oc, struct pobj *o,
 			     uint64_t idx, uint64_t pages);
 
 /*

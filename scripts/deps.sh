@@ -3,6 +3,9 @@
 # Idempotent: when every package is already installed this only runs one
 # dpkg-query and exits; apt-get (update + install) runs only if something
 # is missing.
+#
+# deps.sh debug  also installs what scripts/debug-kernel.sh builds a
+#                kernel with (make check-debug).
 set -euo pipefail
 
 PKGS=(
@@ -14,6 +17,9 @@ PKGS=(
 	# scripts
 	coreutils grep sed
 )
+if [ "${1:-}" = debug ]; then
+	PKGS+=(flex bison bc libelf-dev libssl-dev dwarves)
+fi
 
 die() { echo "deps.sh: error: $*" >&2; exit 1; }
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # klog-check.sh LOGFILE - fail if a kernel log shows a kernel problem
-# (WARN, BUG, Oops, lockdep, hung task, GPF, stack trace, UBSAN, panic,
-# the OOM killer firing...).
+# (WARN, BUG, Oops, KASAN/KFENCE, lockdep, kmemleak, debugobjects, hung
+# task, GPF, stack trace, UBSAN, panic, the OOM killer firing...).
 #
 # If LOGFILE contains a VMO-DMESG-BEGIN line (a test VM console log from
 # scripts/vm-run.sh), only the dmesg section between VMO-DMESG-BEGIN and
@@ -13,7 +13,9 @@
 # Exit: 0 clean, 1 problems found (offending lines on stderr), 2 usage error.
 set -euo pipefail
 
-PATTERNS='WARNING:|BUG:|Oops|KASAN|lockdep|possible circular locking|INFO: task .* blocked|general protection fault|Call Trace:|UBSAN|kernel BUG|Kernel panic|rcu: INFO:|detected stalls|soft lockup|hard LOCKUP|Out of memory|oom-kill|invoked oom-killer|oom_reaper'
+# Lockdep's reports by name: a debug kernel's boot log says "RCU lockdep
+# checking is enabled", which is no problem.
+PATTERNS='WARNING:|BUG:|Oops|KASAN|KFENCE|possible circular locking|possible recursive locking|inconsistent lock state|irq lock inversion|suspicious RCU usage|bad unlock balance|held lock freed|lock held when returning|DEBUG_LOCKS_WARN_ON|INFO: lockdep is turned off|ODEBUG:|suspected memory leak|unreferenced object|INFO: task .* blocked|general protection fault|Call Trace:|UBSAN|kernel BUG|Kernel panic|rcu: INFO:|detected stalls|soft lockup|hard LOCKUP|Out of memory|oom-kill|invoked oom-killer|oom_reaper'
 
 if [ $# -ne 1 ]; then
 	echo "usage: $0 LOGFILE" >&2

@@ -196,6 +196,36 @@ stop_pager() {
 	fi
 }
 
+# unload_and_scan: everything is closed: the module must unload, and
+# kmemleak must find nothing (it reports into the kernel log, which
+# klog-check.sh reads).
+unload_and_scan() {
+	i=0
+	while ! rmmod vmo 2>/tmp/rmmod.err; do
+		i=$((i + 1))
+		if [ $i -ge 50 ]; then
+			say "ERROR: rmmod vmo failed: $(cat /tmp/rmmod.err)"
+			print_vmo_proc
+			break
+		fi
+		sleep 0.2
+	done
+	[ $i -lt 50 ] && say "vmo.ko unloaded"
+	kml=/sys/kernel/debug/kmemleak
+	if [ ! -w $kml ]; then
+		say "ERROR: no $kml (kernel without kmemleak)"
+		return
+	fi
+	# Twice, as Documentation/dev-tools/kmemleak.rst advises: a block
+	# seen once may be in flight.
+	echo scan >$kml
+	sleep 5
+	echo scan >$kml
+	echo "VMO-KMEMLEAK-BEGIN"
+	cat $kml
+	echo "VMO-KMEMLEAK-END"
+}
+
 print_vmo_proc() {
 	for f in /proc/vmo/stats /proc/vmo/objects; do
 		echo "---- $f"
@@ -203,8 +233,51 @@ print_vmo_proc() {
 	done
 }
 
+# run_one BINARY LABEL: one test binary, framed for check.sh.
+run_one() {
+	echo "VMO-TEST-BEGIN $2"
+	(cd /tmp && timeout "$tmo" "$1")
+	rc=$?
+	[ $rc -eq 143 ] && say "$2: killed after ${tmo}s timeout"
+	echo "VMO-TEST-END $2 rc=$rc"
+}
+
+# Suites run again under each host shmem huge-page setting named by
+# vmo.thp (comma separated; "none": no reruns), labelled NAME@shmem-SETTING:
+# a store must behave the same whatever the host does with huge pages.
+THP_SUITES_test="vmo_file_test vmo_shadow_test"
+THP_SUITES_pressure="vmo_pressure_test"
+SHMEM_ENABLED=/sys/kernel/mm/transparent_hugepage/shmem_enabled
+
+# run_thp_suites: the reruns of this mode's THP suites (see above).
+run_thp_suites() {
+	settings=$(cmdline_opt vmo.thp | tr ',' ' ') || settings=
+	[ -n "$settings" ] && [ "$settings" != none ] || return 0
+	if [ ! -w "$SHMEM_ENABLED" ]; then
+		say "no $SHMEM_ENABLED: huge-page reruns skipped"
+		return 0
+	fi
+	saved=$(sed -n 's/.*\[\(.*\)\].*/\1/p' "$SHMEM_ENABLED")
+	eval "suites=\$THP_SUITES_$MODE"
+	for setting in $settings; do
+		if ! echo "$setting" >"$SHMEM_ENABLED"; then
+			say "ERROR: cannot set $SHMEM_ENABLED to $setting"
+			continue
+		fi
+		for name in $suites; do
+			[ -x "/bin/$name" ] || continue
+			if [ -n "$only" ]; then
+				case " $only " in *" $name "*) ;; *) continue ;; esac
+			fi
+			run_one "/bin/$name" "$name@shmem-$setting"
+		done
+	done
+	echo "$saved" >"$SHMEM_ENABLED"
+}
+
 # run_tests: test mode: every /bin/*_test but *_host_test and
-# *_pressure_test; pressure mode: only /bin/*_pressure_test.
+# *_pressure_test; pressure mode: only /bin/*_pressure_test; then the
+# huge-page reruns (run_thp_suites).
 run_tests() {
 	only=$(cmdline_opt vmo.tests | tr ',' ' ')
 	tmo=$(cmdline_opt vmo.timeout) || tmo=300
@@ -221,13 +294,10 @@ run_tests() {
 			case " $only " in *" $name "*) ;; *) continue ;; esac
 		fi
 		n=$((n + 1))
-		echo "VMO-TEST-BEGIN $name"
-		(cd /tmp && timeout "$tmo" "$t")
-		rc=$?
-		[ $rc -eq 143 ] && say "$name: killed after ${tmo}s timeout"
-		echo "VMO-TEST-END $name rc=$rc"
+		run_one "$t" "$name"
 	done
 	[ $n -gt 0 ] || say "ERROR: no test binaries (/bin/*_test) found"
+	run_thp_suites
 }
 
 say "mode=$MODE kernel=$(uname -r)" \
@@ -313,6 +383,9 @@ stop_pager
 echo "VMO-PAGER-LOG-BEGIN"
 cat /tmp/pager.log 2>/dev/null
 echo "VMO-PAGER-LOG-END"
+if [ "$(cmdline_opt vmo.kmemleak)" = 1 ]; then
+	unload_and_scan
+fi
 dump_dmesg
 echo "VMO-DONE"
 halt_vm

@@ -32,6 +32,9 @@
 #   VM_TIMEOUT=secs      hard timeout (default: test 900, pressure 900,
 #                        demo 600, bench 900)
 #   VM_TESTS=a,b         test/pressure mode: only run these test binaries
+#   VM_THP=a,b           test/pressure mode: host shmem huge-page settings
+#                        to rerun the file, shadow and pressure suites
+#                        under (default always,within_size,force; none)
 #   VM_TEST_TIMEOUT=secs test/pressure mode: per-binary timeout in the VM
 #                        (default 300)
 #   VM_ARGS=a,b          bench mode: args for vmo-bench (comma separated)
@@ -43,6 +46,11 @@
 #   VM_KEEP_DISK=1       keep build/vm/backing-MODE.img (and the bench
 #                        mode's scratch-bench.img) after the run
 #   VM_APPEND="..."      extra kernel command line
+#   VM_KERNEL=path       boot this kernel image instead of Debian's; it
+#                        must have virtio-blk built in (no virtio modules
+#                        go in the image): scripts/check-debug.sh
+#   VM_KMEMLEAK=1        after the run: stop the pager, rmmod vmo, and
+#                        scan for leaks (the kernel needs kmemleak)
 #   VM_OUTDIR=dir        where initrd, disk and logs go (default build/vm)
 #   (VMO_KMOD, VMO_BINDIR, VM_STRIP: see mkinitramfs.sh; KLOG_IGNORE: see
 #   klog-check.sh)
@@ -73,20 +81,21 @@ mkdir -p "$outdir"
 command -v qemu-system-x86_64 >/dev/null ||
 	die "qemu-system-x86_64 not installed (scripts/deps.sh)"
 kver=$("$here/kver.sh") || die "no test VM kernel (scripts/deps.sh)"
-kernel=/boot/vmlinuz-$kver
+kernel=${VM_KERNEL:-/boot/vmlinuz-$kver}
 [ -r "$kernel" ] || die "cannot read $kernel"
 
 disk_size=${VM_DISK_SIZE:-2G}
 [[ $disk_size =~ ^[0-9]+[KMGT]?$ ]] ||
 	die "bad VM_DISK_SIZE '$disk_size' (e.g. 2G, 512M, 0 for no disk)"
 [[ $disk_size =~ ^0+[KMGT]?$ ]] && disk_size=0
-for v in VM_TESTS VM_ARGS VM_PAGER_ARGS; do
+for v in VM_TESTS VM_THP VM_ARGS VM_PAGER_ARGS; do
 	case ${!v:-} in *[[:space:]]*) die "$v='${!v}' has blanks (use commas)" ;; esac
 done
 
 initrd=$outdir/initrd-$mode.cpio.gz
 virtio_mods=1
 [ "$disk_size" = 0 ] && virtio_mods=0
+[ -n "${VM_KERNEL:-}" ] && virtio_mods=0	# built in, or not there at all
 VMO_KVER=$kver VMO_VIRTIO_MODS=$virtio_mods "$here/mkinitramfs.sh" "$mode" "$initrd" ||
 	die "building $initrd failed"
 
@@ -137,6 +146,8 @@ fi
 
 append+=" panic_on_warn=0"
 [ -n "${VM_TESTS:-}" ] && append+=" vmo.tests=$VM_TESTS"
+append+=" vmo.thp=${VM_THP:-always,within_size,force}"
+[ "${VM_KMEMLEAK:-0}" = 1 ] && append+=" vmo.kmemleak=1"
 [ -n "${VM_TEST_TIMEOUT:-}" ] && append+=" vmo.timeout=$VM_TEST_TIMEOUT"
 [ -n "${VM_ARGS:-}" ] && append+=" vmo.args=$VM_ARGS"
 [ -n "${VM_APPEND:-}" ] && append+=" $VM_APPEND"
@@ -146,7 +157,7 @@ if ! [[ $tmo =~ ^[0-9]+$ ]] || [ "$tmo" -eq 0 ]; then
 	die "bad VM_TIMEOUT '$tmo' (seconds, > 0)"
 fi
 log=$outdir/$mode.log
-echo "vm-run.sh: booting $kver ($mode mode, ${mem} RAM${disk:+, disk $disk_size}${scratch:+, scratch disk $scratch_size}," \
+echo "vm-run.sh: booting ${VM_KERNEL:-$kver} ($mode mode, ${mem} RAM${disk:+, disk $disk_size}${scratch:+, scratch disk $scratch_size}," \
 	"timeout ${tmo}s), console log: $log" >&2
 
 start=$SECONDS
@@ -185,6 +196,10 @@ if ! "$here/klog-check.sh" "$log"; then
 fi
 if grep -q 'VMO-INIT: ERROR: backing disk' "$log"; then
 	echo "vm-run.sh: FAIL: the scratch disk did not show up in the VM; see $log" >&2
+	fail=1
+fi
+if grep -q 'VMO-INIT: ERROR: rmmod' "$log"; then
+	echo "vm-run.sh: FAIL: rmmod vmo failed after the run; see $log" >&2
 	fail=1
 fi
 

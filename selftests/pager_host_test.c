@@ -1250,7 +1250,7 @@ TEST_F(engine, missing_on_present_page_races)
 	EXPECT_EQ(1, CTR(s, PAGES_CONTINUED));
 }
 
-TEST_F(engine, fault_outside_objects_is_error)
+TEST_F(engine, fault_in_a_mapping_that_is_no_object_is_error)
 {
 	/* No table entry here, and no real fault: nobody would wake it. */
 	struct uffd_msg m = fault_msg((void *)0x100000000ULL, 0);
@@ -1258,7 +1258,7 @@ TEST_F(engine, fault_outside_objects_is_error)
 
 	SKIP_IF_NO_UFFD();
 	vlog_level = VLOG_SILENT;
-	self->stub.ret = -ENOENT;
+	self->stub.ret = -ENXIO;
 	handle(self, &m);
 	s = snap(self);
 	EXPECT_EQ(1, CTR(s, FAULTS_MISSING));
@@ -1272,7 +1272,7 @@ TEST_F(engine, fault_outside_objects_is_error)
 	self->stub.ret = -ESRCH;
 	handle(self, &m);
 	m.arg.pagefault.flags = UFFD_PAGEFAULT_FLAG_MINOR;
-	self->stub.ret = 0;	/* answers nothing for this address */
+	self->stub.ret = -ENXIO;
 	handle(self, &m);
 	s = snap(self);
 	EXPECT_EQ(3, CTR(s, LOOKUPS));
@@ -1280,6 +1280,56 @@ TEST_F(engine, fault_outside_objects_is_error)
 	EXPECT_EQ(0, CTR(s, WAKES));
 	EXPECT_EQ(0, CTR(s, PAGES_CONTINUED));
 	EXPECT_EQ(2, self->client.mt.nr);
+}
+
+/*
+ * Nothing is mapped there (unmapped while the fault waited): the thread
+ * is woken, to fault again and get SIGSEGV, as natively; a race, not an
+ * error.  Before, it was left waiting for ever.
+ */
+TEST_F(engine, fault_where_nothing_is_mapped_wakes)
+{
+	struct uffd_msg m = fault_msg((void *)0x100000000ULL, 0);
+	struct vmo_counters s;
+
+	SKIP_IF_NO_UFFD();
+	vlog_level = VLOG_SILENT;
+	self->stub.ret = -ENOENT;
+	handle(self, &m);
+	s = snap(self);
+	EXPECT_EQ(1, CTR(s, LOOKUPS));
+	EXPECT_EQ(0, CTR(s, ERRORS));
+	EXPECT_EQ(1, CTR(s, RACES));
+	EXPECT_EQ(1, CTR(s, WAKES));
+	EXPECT_EQ(0, CTR(s, PAGES_ZEROED));
+	EXPECT_FALSE(self->client.warned_unmapped);
+}
+
+/*
+ * The table still holds a range whose mapping is gone (its UNMAP not
+ * read yet): the zero fill fails with ENOENT and the thread is woken, to
+ * fault again and get SIGSEGV, as natively.  Before, it was left asleep
+ * for ever.
+ */
+TEST_F(engine, fill_of_a_gone_mapping_wakes)
+{
+	struct uffd_msg m = fault_msg((void *)0x100000000ULL, 0);
+	struct vmo_range r;
+	struct vmo_counters s;
+
+	SKIP_IF_NO_UFFD();
+	vlog_level = VLOG_SILENT;
+	r = table_at(self, self->a);
+	r.start = 0x100000000ULL;
+	r.end = r.start + 16 * self->ps;
+	ASSERT_EQ(0, maptable_insert(&self->client.mt, &r));
+	handle(self, &m);
+	s = snap(self);
+	EXPECT_EQ(0, CTR(s, LOOKUPS));
+	EXPECT_EQ(0, CTR(s, PAGES_ZEROED));
+	EXPECT_EQ(0, CTR(s, ERRORS));
+	EXPECT_EQ(1, CTR(s, RACES));
+	EXPECT_EQ(1, CTR(s, WAKES));
 }
 
 TEST_F(engine, lookup_fills_table)

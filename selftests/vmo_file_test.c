@@ -216,6 +216,46 @@ TEST_F(file, shared_writes_reach_file_on_sync)
 	close(obj);
 }
 
+/*
+ * The file was truncated after the object was made: write-back stops at
+ * its end now.  Before, vmo_sync() wrote the pages past it and grew the
+ * file back to its size at creation.
+ */
+TEST_F(file, sync_never_grows_a_truncated_file)
+{
+	int obj = vmo_create_file(self->v, self->fd, 0, FILE_PAGES * PAGE,
+				  VMO_CREATE_SHARED, NULL);
+	off_t cut = 3 * PAGE + 100;
+	unsigned char buf[PAGE];
+	uint64_t pages = 0;
+	unsigned char *p;
+	struct stat st;
+
+	ASSERT_GE(obj, 0);
+	p = map_obj(self->v, obj, FILE_PAGES * PAGE);
+	ASSERT_NE(NULL, p);
+	ASSERT_EQ(0, memcmp(p, self->content, FILE_LEN));
+	/* Written: a page before the cut, the cut's page, pages past it. */
+	p[PAGE] = 0x44;
+	p[3 * PAGE + 7] = 0x55;
+	memset(p + 6 * PAGE, 0x66, 2 * PAGE);
+	ASSERT_EQ(0, ftruncate(self->fd, cut));
+	ASSERT_EQ(0, vmo_sync(obj, &pages));
+	ASSERT_EQ(0, fstat(self->fd, &st));
+	EXPECT_EQ(cut, st.st_size);
+	ASSERT_EQ(1, pread(self->fd, buf, 1, PAGE));
+	EXPECT_EQ(0x44, buf[0]);
+	ASSERT_EQ(1, pread(self->fd, buf, 1, 3 * PAGE + 7));
+	EXPECT_EQ(0x55, buf[0]);
+	/* The pages past the end keep what was written, in the object. */
+	EXPECT_EQ(0x66, p[7 * PAGE + 1]);
+	close(obj);
+	/* The final write-back (the zombie's) does not grow it either. */
+	ASSERT_EQ(0, vmo_util_wait_stat_eq("zombies", 0));
+	ASSERT_EQ(0, fstat(self->fd, &st));
+	EXPECT_EQ(cut, st.st_size);
+}
+
 TEST_F(file, shared_writes_reach_file_when_object_ends)
 {
 	int obj = vmo_create_file(self->v, self->fd, 0, FILE_PAGES * PAGE,

@@ -336,8 +336,8 @@ struct vmo_event {
  * @reserved: in: must be 0.
  *
  * VMO_IOC_PAGER_LOOKUP is the authority the pager falls back on: ESRCH
- * when the client or its address space is gone, ENOENT when no object
- * is mapped at @addr.
+ * when the client or its address space is gone, ENOENT when nothing is
+ * mapped at @addr, ENXIO when something is that is not an object.
  */
 struct vmo_lookup {
 	__u64 client_id;

@@ -1,0 +1,458 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vmo integrity selftests: no host huge-page setting, no MADV_COLLAPSE
+ * and no pinned page makes an object show or keep the wrong data.
+ *
+ * The huge-page tests set /sys/kernel/mm/transparent_hugepage/
+ * shmem_enabled themselves (each variant) and put the old value back.
+ * A file object's pages are the file's, so a page zero-filled behind the
+ * pager's back shows as a mismatch, which an anonymous object could not
+ * tell from the pager's own zero fill.
+ */
+#include <liburing.h>
+#include <pthread.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+
+#include "vmo_util.h"
+#include "kselftest_harness.h"
+
+#ifndef MADV_COLLAPSE
+#define MADV_COLLAPSE 25
+#endif
+
+#define SHMEM_ENABLED "/sys/kernel/mm/transparent_hugepage/shmem_enabled"
+#define HPAGE (2UL << 20)
+/* Two huge pages' worth: every fill lands in a 2 MiB-aligned range. */
+#define OBJ_PAGES (2 * HPAGE / PAGE)
+
+/* The selected word of shmem_enabled ("always [never] ..."), or "". */
+static void shmem_enabled_get(char *buf, size_t len)
+{
+	char line[256], *l, *r;
+	FILE *f = fopen(SHMEM_ENABLED, "r");
+
+	buf[0] = '\0';
+	if (!f)
+		return;
+	if (fgets(line, sizeof(line), f)) {
+		l = strchr(line, '[');
+		r = l ? strchr(l, ']') : NULL;
+		if (l && r && (size_t)(r - l) < len) {
+			memcpy(buf, l + 1, (size_t)(r - l - 1));
+			buf[r - l - 1] = '\0';
+		}
+	}
+	fclose(f);
+}
+
+/* ShmemHugePages of /proc/meminfo, in kB, or -1. */
+static long long shmem_huge_kb(void)
+{
+	char line[256];
+	long long kb = -1;
+	FILE *f = fopen("/proc/meminfo", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "ShmemHugePages: %lld kB", &kb) == 1)
+			break;
+	fclose(f);
+	return kb;
+}
+
+/* Byte @i of the pattern file: differs page to page, never all zero. */
+static unsigned char pattern(size_t i)
+{
+	return (unsigned char)(i * 13 + i / PAGE + 1) | 1;
+}
+
+static int pattern_file(size_t len)
+{
+	char path[] = "/tmp/vmo-integrity-XXXXXX";
+	unsigned char *buf = malloc(len);
+	int fd = mkstemp(path);
+	size_t i;
+
+	if (fd < 0 || !buf) {
+		free(buf);
+		return -1;
+	}
+	unlink(path);
+	for (i = 0; i < len; i++)
+		buf[i] = pattern(i);
+	if (write(fd, buf, len) != (ssize_t)len) {
+		close(fd);
+		fd = -1;
+	}
+	free(buf);
+	return fd;
+}
+
+/* Does page @pg of @p hold the pattern file's page @pg? */
+static bool page_matches(const unsigned char *p, size_t pg)
+{
+	size_t i;
+
+	for (i = pg * PAGE; i < (pg + 1) * PAGE; i++)
+		if (p[i] != pattern(i))
+			return false;
+	return true;
+}
+
+FIXTURE(huge)
+{
+	char saved[32];
+	struct vmo_lib *v;
+	int ffd, obj;
+	unsigned char *p;
+	void *reserve;
+};
+
+FIXTURE_VARIANT(huge)
+{
+	const char *setting;
+};
+
+FIXTURE_VARIANT_ADD(huge, always) { .setting = "always" };
+FIXTURE_VARIANT_ADD(huge, within_size) { .setting = "within_size" };
+FIXTURE_VARIANT_ADD(huge, force) { .setting = "force" };
+
+/*
+ * A file object of two huge pages mapped at a 2 MiB-aligned address, as
+ * the kernel would need to map it huge, with the variant's setting.
+ */
+FIXTURE_SETUP(huge)
+{
+	char *aligned;
+
+	self->ffd = -1;
+	self->obj = -1;
+	self->reserve = MAP_FAILED;
+	shmem_enabled_get(self->saved, sizeof(self->saved));
+	if (!self->saved[0])
+		SKIP(return, "no %s (kernel without THP)", SHMEM_ENABLED);
+	ASSERT_EQ(0, vmo_util_write_proc(SHMEM_ENABLED, variant->setting));
+	self->ffd = pattern_file(OBJ_PAGES * PAGE);
+	ASSERT_GE(self->ffd, 0);
+	ASSERT_EQ(0, vmo_open(&self->v));
+	self->obj = vmo_create_file(self->v, self->ffd, 0, OBJ_PAGES * PAGE,
+				    0, NULL);
+	ASSERT_GE(self->obj, 0);
+	self->reserve = mmap(NULL, OBJ_PAGES * PAGE + HPAGE, PROT_NONE,
+			     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, self->reserve);
+	aligned = (char *)(((uintptr_t)self->reserve + HPAGE - 1) &
+			   ~(HPAGE - 1));
+	self->p = (unsigned char *)aligned;
+	ASSERT_EQ(0, vmo_map(self->v, self->obj, 0, OBJ_PAGES * PAGE,
+			     PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED,
+			     (void **)&self->p));
+	ASSERT_EQ((unsigned char *)aligned, self->p);
+}
+
+FIXTURE_TEARDOWN(huge)
+{
+	if (self->reserve != MAP_FAILED)
+		munmap(self->reserve, OBJ_PAGES * PAGE + HPAGE);
+	if (self->obj >= 0)
+		close(self->obj);
+	if (self->v)
+		vmo_close(self->v);
+	if (self->ffd >= 0)
+		close(self->ffd);
+	if (self->saved[0])
+		vmo_util_write_proc(SHMEM_ENABLED, self->saved);
+}
+
+/*
+ * One fault fills a few pages; before stores were kept order-0, the
+ * fill's write allocated a 2 MiB folio and the pages around it read as
+ * zeroes instead of the file (no MISSING fault came for them).
+ */
+TEST_F(huge, pages_around_a_fill_come_from_the_file)
+{
+	size_t probes[] = { 1, 17, 100, 511, 512, 700, OBJ_PAGES - 1 };
+	size_t i, pg;
+
+	ASSERT_TRUE(page_matches(self->p, 0));
+	for (i = 0; i < sizeof(probes) / sizeof(probes[0]); i++) {
+		pg = probes[i];
+		EXPECT_TRUE(page_matches(self->p, pg))
+			TH_LOG("page %zu of the object is not the file's", pg);
+	}
+}
+
+/* Stores hold order-0 folios only: ShmemHugePages does not grow. */
+TEST_F(huge, store_gets_no_huge_page)
+{
+	long long before = shmem_huge_kb();
+	size_t pg;
+
+	ASSERT_GE(before, 0);
+	for (pg = 0; pg < OBJ_PAGES; pg += 64)
+		ASSERT_TRUE(page_matches(self->p, pg));
+	EXPECT_EQ(before, shmem_huge_kb());
+}
+
+/*
+ * MADV_COLLAPSE would build a huge page from the touched pages and
+ * zero-fill the holes (6.1 ignores uffd there): it is refused, even
+ * after MADV_HUGEPAGE, and every page still comes from the file.
+ */
+TEST_F(huge, madv_collapse_is_refused)
+{
+	size_t pg;
+
+	ASSERT_TRUE(page_matches(self->p, 0));
+	ASSERT_TRUE(page_matches(self->p, 300));
+	ASSERT_EQ(0, madvise(self->p, OBJ_PAGES * PAGE, MADV_HUGEPAGE));
+	EXPECT_EQ(-1, madvise(self->p, OBJ_PAGES * PAGE, MADV_COLLAPSE));
+	EXPECT_EQ(EINVAL, errno);
+	for (pg = 0; pg < OBJ_PAGES; pg += 37)
+		EXPECT_TRUE(page_matches(self->p, pg))
+			TH_LOG("page %zu of the object is not the file's", pg);
+}
+
+FIXTURE(pin)
+{
+	struct vmo_lib *v;
+	int ffd, src, obj;
+	unsigned char *p;
+	struct io_uring ring;
+	bool ring_ok;
+};
+
+#define PIN_PAGES 8
+
+FIXTURE_SETUP(pin)
+{
+	self->ffd = pattern_file(PIN_PAGES * PAGE);
+	ASSERT_GE(self->ffd, 0);
+	/* What the pinned page receives: not the pattern. */
+	self->src = pattern_file(PAGE);
+	ASSERT_GE(self->src, 0);
+	ASSERT_EQ(0, vmo_open(&self->v));
+	self->obj = vmo_create_file(self->v, self->ffd, 0, PIN_PAGES * PAGE,
+				    0, NULL);
+	ASSERT_GE(self->obj, 0);
+	ASSERT_EQ(0, vmo_map(self->v, self->obj, 0, PIN_PAGES * PAGE,
+			     PROT_READ | PROT_WRITE, MAP_SHARED,
+			     (void **)&self->p));
+	ASSERT_EQ(0, io_uring_queue_init(4, &self->ring, 0));
+	self->ring_ok = true;
+}
+
+FIXTURE_TEARDOWN(pin)
+{
+	if (self->ring_ok)
+		io_uring_queue_exit(&self->ring);
+	close(self->obj);
+	vmo_close(self->v);
+	close(self->src);
+	close(self->ffd);
+}
+
+/* Resident pages of object fd @obj, or -1. */
+static long long resident(int obj)
+{
+	struct vmo_info info;
+
+	return vmo_info(obj, &info) ? -1 : (long long)info.resident_pages;
+}
+
+/*
+ * An io_uring fixed buffer pins an object's page (FOLL_PIN, as VFIO and
+ * RDMA do).  Asked for every page back, the module and the pager give
+ * back everything but that page; I/O into the buffer afterwards shows
+ * in the mapping.  Before pinned pages were skipped, the pinned page
+ * was dropped: the read landed in the orphaned page and the mapping
+ * showed the old content paged back in.
+ */
+TEST_F(pin, pinned_page_is_not_given_back)
+{
+	struct iovec iov = { .iov_base = NULL, .iov_len = PAGE };
+	struct io_uring_sqe *sqe;
+	struct io_uring_cqe *cqe;
+	long long busy, res;
+	size_t i;
+	int k;
+
+	for (i = 0; i < PIN_PAGES; i++)
+		ASSERT_TRUE(page_matches(self->p, i));
+	iov.iov_base = self->p + 3 * PAGE;
+	ASSERT_EQ(0, io_uring_register_buffers(&self->ring, &iov, 1));
+	busy = vmo_util_stat("pages_busy");
+
+	/* Every page back: dropped at once, or paged out by the pager. */
+	for (k = 0; k < 250; k++) {
+		ASSERT_EQ(0, vmo_util_write_proc("/proc/vmo/scavenge",
+						 "100000"));
+		res = resident(self->obj);
+		if (res <= 1 && vmo_util_stat("pages_busy") > busy)
+			break;
+		if (res == 0)
+			break;	/* the pinned page went too: the bug */
+		vmo_util_sleep_ms(20);
+	}
+	EXPECT_EQ(1, resident(self->obj));
+	EXPECT_GT(vmo_util_stat("pages_busy"), busy);
+
+	/* A read into the fixed buffer lands in the object's page. */
+	sqe = io_uring_get_sqe(&self->ring);
+	ASSERT_NE(NULL, sqe);
+	io_uring_prep_read_fixed(sqe, self->src, iov.iov_base, PAGE, 0, 0);
+	ASSERT_EQ(1, io_uring_submit(&self->ring));
+	ASSERT_EQ(0, io_uring_wait_cqe(&self->ring, &cqe));
+	ASSERT_EQ((int)PAGE, cqe->res);
+	io_uring_cqe_seen(&self->ring, cqe);
+	ASSERT_EQ(0, io_uring_unregister_buffers(&self->ring));
+
+	/* The source file holds the pattern's page 0. */
+	for (i = 0; i < PAGE; i++)
+		if (self->p[3 * PAGE + i] != pattern(i))
+			break;
+	EXPECT_EQ(PAGE, i)
+		TH_LOG("byte %zu of the pinned page is not what was read into it",
+		       i);
+}
+
+/* The state letter of thread @tid of this process, or 0. */
+static char thread_state(pid_t tid)
+{
+	char path[64], buf[256], *p;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", tid);
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	p = strrchr(buf, ')');
+	return p && p[1] == ' ' ? p[2] : 0;
+}
+
+/* Polls until thread @tid sleeps (S or D); false if it never did. */
+static bool wait_asleep(pid_t tid)
+{
+	char st;
+	int i;
+
+	for (i = 0; i < 2000; i++) {
+		st = thread_state(tid);
+		if (st == 'S' || st == 'D')
+			return true;
+		vmo_util_sleep_ms(5);
+	}
+	return false;
+}
+
+struct unmap_race {
+	unsigned char *p;
+	size_t len;
+	volatile pid_t tid;
+};
+
+static void *touch_page(void *arg)
+{
+	struct unmap_race *r = arg;
+
+	r->tid = gettid();
+	return (void *)(uintptr_t)*(volatile unsigned char *)r->p;
+}
+
+static void *unmap_range(void *arg)
+{
+	struct unmap_race *r = arg;
+
+	r->tid = gettid();
+	munmap(r->p, r->len);
+	return NULL;
+}
+
+/* Starts @fn on @r in a new thread and waits for it to block. */
+static bool start_blocked(void *(*fn)(void *), struct unmap_race *r)
+{
+	pthread_t t;
+
+	r->tid = 0;
+	if (pthread_create(&t, NULL, fn, r))
+		return false;
+	while (!r->tid)
+		vmo_util_sleep_ms(1);
+	return wait_asleep(r->tid);
+}
+
+/*
+ * The child: a thread faults on an anonymous object's page while the
+ * pager is stopped; another thread unmaps the range (munmap waits for
+ * the pager to read the UNMAP); the pager resumes and reads both.  The
+ * faulting thread must then get SIGSEGV, as it would natively.  Exits 0
+ * only if the fault returned without one, 2-5 on a set-up failure.
+ */
+static void unmap_race_child(pid_t pager)
+{
+	struct unmap_race fault = { .len = 4 * PAGE }, unmap;
+	struct vmo_lib *v;
+	int obj;
+
+	if (vmo_open(&v))
+		_exit(2);
+	obj = vmo_create_anon(v, fault.len, 0, NULL);
+	if (obj < 0 || vmo_map(v, obj, 0, fault.len, PROT_READ | PROT_WRITE,
+			       MAP_SHARED, (void **)&fault.p))
+		_exit(3);
+	unmap = fault;
+	if (kill(pager, SIGSTOP))
+		_exit(4);
+	if (!start_blocked(touch_page, &fault) ||
+	    !start_blocked(unmap_range, &unmap)) {
+		kill(pager, SIGCONT);
+		_exit(5);
+	}
+	kill(pager, SIGCONT);
+	/* SIGSEGV ends the process; a hang is the parent's to see. */
+	for (;;)
+		pause();
+}
+
+/*
+ * One batch the pager reads holds the fault and the UNMAP (faults come
+ * first in it).  Before events were applied first and a fault on a gone
+ * range woke its thread, the pager zero-filled through the stale range,
+ * got ENOENT and left the thread asleep for ever.
+ */
+TEST(fault_on_a_range_unmapped_meanwhile_gets_sigsegv)
+{
+	long long pager = vmo_util_stat("pager_pid");
+	int status = 0, i;
+	pid_t pid, w = 0;
+
+	ASSERT_GT(pager, 0);
+	pid = fork();
+	ASSERT_GE(pid, 0);
+	if (!pid)
+		unmap_race_child((pid_t)pager);
+	for (i = 0; i < 3000 && !w; i++) {
+		w = waitpid(pid, &status, WNOHANG);
+		if (!w)
+			vmo_util_sleep_ms(10);
+	}
+	kill((pid_t)pager, SIGCONT);	/* whatever the child did */
+	if (!w) {
+		kill(pid, SIGKILL);
+		waitpid(pid, &status, 0);
+	}
+	ASSERT_NE(0, w) TH_LOG("the faulting thread still waits after 30 s");
+	ASSERT_TRUE(WIFSIGNALED(status))
+		TH_LOG("child exited with %d", WEXITSTATUS(status));
+	EXPECT_EQ(SIGSEGV, WTERMSIG(status));
+}
+
+TEST_HARNESS_MAIN
