@@ -67,7 +67,7 @@ extern struct mutex vmo_lock;
  *	pager wrote out, under vmo_lock (vmo_records.c).
  * @rec_slots: records in @records that name a slot.
  * @rec_punched: slot records punched out, not yet taken by the pager.
- * @node: entry in vmo_objects, under vmo_lock.
+ * @node: entry in vmo_objects (kept in @id order), under vmo_lock.
  */
 struct vmo_object {
 	u64 id;

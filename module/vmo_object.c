@@ -290,6 +290,28 @@ static long vmo_store_fallocate(struct file *file, int mode, loff_t offset,
 	return ret;
 }
 
+/*
+ * fsync of a shared file object, whichever way it comes: msync(MS_SYNC)
+ * on a mapping (the VMA's file is the store), fsync(2) of the object fd.
+ * It writes the object back as VMO_OBJ_SYNC does; other objects have
+ * nothing to write.  The range is not narrowed: the pager writes every
+ * dirty page of the object.
+ */
+static int vmo_object_fsync(struct vmo_object *obj)
+{
+	struct vmo_request req = {};
+
+	if (!vmo_object_shared_file(obj))
+		return 0;
+	return vmo_request_wait(obj, &req);
+}
+
+static int vmo_store_fsync(struct file *file, loff_t start, loff_t end,
+			   int datasync)
+{
+	return vmo_object_fsync(file->private_data);
+}
+
 static const struct file_operations vmo_store_fops = {
 	.owner			= THIS_MODULE,
 	.release		= vmo_store_release,
@@ -298,7 +320,7 @@ static const struct file_operations vmo_store_fops = {
 	.llseek			= vmo_store_llseek,
 	.read_iter		= vmo_store_read_iter,
 	.write_iter		= vmo_store_write_iter,
-	.fsync			= noop_fsync,
+	.fsync			= vmo_store_fsync,
 	.fallocate		= vmo_store_fallocate,
 };
 
@@ -395,9 +417,16 @@ static long vmo_obj_ioctl(struct file *file, unsigned int cmd,
 	return -ENOTTY;
 }
 
+static int vmo_obj_fsync(struct file *file, loff_t start, loff_t end,
+			 int datasync)
+{
+	return vmo_object_fsync(file->private_data);
+}
+
 static const struct file_operations vmo_obj_fops = {
 	.owner		= THIS_MODULE,
 	.release	= vmo_obj_release,
+	.fsync		= vmo_obj_fsync,
 	.mmap		= vmo_obj_mmap,
 	.unlocked_ioctl	= vmo_obj_ioctl,
 	.compat_ioctl	= compat_ptr_ioctl,
@@ -567,6 +596,27 @@ static struct vmo_object *vmo_object_alloc(const struct vmo_create *req)
 	return obj;
 }
 
+/*
+ * Lists @obj in id order.  Ids are taken before the store is made, so
+ * two creates can reach here in either order; VMO_RECORD_LIST's cursor
+ * and the proc listing rely on the order (an object listed after a
+ * higher id would be skipped by the cursor, and its records given to
+ * the next pager as free slots).  New objects nearly always go last.
+ */
+static void vmo_object_list_add(struct vmo_object *obj)
+{
+	struct vmo_object *prev;
+
+	lockdep_assert_held(&vmo_lock);
+	list_for_each_entry_reverse(prev, &vmo_objects, node) {
+		if (prev->id < obj->id) {
+			list_add(&obj->node, &prev->node);
+			return;
+		}
+	}
+	list_add(&obj->node, &vmo_objects);
+}
+
 /* Undoes vmo_object_alloc() for an object that never got a store. */
 static void vmo_object_discard(struct vmo_object *obj)
 {
@@ -612,7 +662,7 @@ long vmo_ioctl_create(struct vmo_session *s, void __user *argp)
 		ret = vmo_backing_reserve(obj->size >> PAGE_SHIFT);
 	if (!ret)
 		vmo_object_commit(obj);
-	list_add_tail(&obj->node, &vmo_objects);
+	vmo_object_list_add(obj);
 	vmo_stats.objects_created++;
 	mutex_unlock(&vmo_lock);
 	if (ret)

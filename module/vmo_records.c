@@ -409,8 +409,9 @@ static int vmo_record_set(struct vmo_object *obj,
 
 /*
  * LIST: every record (slot or zero, not punched) from the cursor
- * (obj_id, first) on, in object id order.  Objects are listed in the
- * order of their ids.
+ * (obj_id, first) on, in object id order: vmo_objects is kept sorted by
+ * id (vmo_object_list_add()), so an object skipped because its id is
+ * below the cursor was listed by an earlier call.
  */
 static void vmo_record_list(struct vmo_pager_record *req,
 			    struct vmo_page_record *out)

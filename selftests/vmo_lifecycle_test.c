@@ -91,20 +91,28 @@ static void *touch_main(void *arg)
 	return NULL;
 }
 
+/*
+ * Over a file object: what the waiting thread reads can only come from
+ * the new pager (a kernel zero fill would read 0).
+ */
 TEST_F(lifecycle, pager_restart_serves_waiting_fault)
 {
 	struct toucher t = {};
 	struct vmo_lib *v;
 	unsigned char *p;
 	pthread_t th;
-	int fd;
+	int ffd, fd;
 
+	ffd = vmo_util_pattern_file(4 * PAGE);
+	ASSERT_GE(ffd, 0);
 	ASSERT_EQ(0, vmo_open(&v));
-	fd = vmo_create_anon(v, 4 * PAGE, 0, NULL);
+	fd = vmo_create_file(v, ffd, 0, 4 * PAGE, 0, NULL);
 	ASSERT_GE(fd, 0);
 	ASSERT_EQ(0, vmo_map(v, fd, 0, 4 * PAGE, PROT_READ | PROT_WRITE,
 			     MAP_SHARED, (void **)&p));
 	p[PAGE] = 0x61;
+	/* The fill covered the block: make page 2 a hole again. */
+	ASSERT_EQ(0, madvise(p + 2 * PAGE, PAGE, MADV_REMOVE));
 
 	ASSERT_TRUE(vmo_util_stop_pager());
 	/* With no pager the fault waits: never a silent kernel zero page. */
@@ -116,13 +124,14 @@ TEST_F(lifecycle, pager_restart_serves_waiting_fault)
 	ASSERT_TRUE(vmo_util_start_pager());
 	ASSERT_EQ(0, pthread_join(th, NULL));
 	EXPECT_EQ(1, t.done);
-	EXPECT_EQ(0, t.seen);
+	EXPECT_EQ(vmo_util_pattern(2 * PAGE), t.seen);
 	EXPECT_EQ(0x61, p[PAGE]);
 	p[3 * PAGE] = 0x62;
 	EXPECT_EQ(0x62, p[3 * PAGE]);
 	vmo_unmap(v, p, 4 * PAGE);
 	close(fd);
 	vmo_close(v);
+	close(ffd);
 }
 
 TEST_F(lifecycle, rmmod_refused_while_in_use)

@@ -690,30 +690,50 @@ TEST_F(mapped, two_mappings_in_one_process_share)
 	EXPECT_EQ(0, vmo_unmap(self->v, q, OBJ_SIZE));
 }
 
-TEST_F(mapped, two_processes_share)
+/*
+ * Over a file object, so that a page the kernel zero-filled (a child's
+ * mapping gone unregistered) cannot pass for one the pager served.
+ */
+TEST(two_processes_share)
 {
+	const size_t pages = 16;
+	struct vmo_lib *v;
+	unsigned char *p;
+	int ffd, obj;
 	pid_t pid;
 	size_t i;
 
-	for (i = 0; i < OBJ_PAGES / 2; i++)
-		self->p[i * PAGE] = (unsigned char)(i + 1);
+	ffd = vmo_util_pattern_file(pages * PAGE);
+	ASSERT_GE(ffd, 0);
+	ASSERT_EQ(0, vmo_open(&v));
+	obj = vmo_create_file(v, ffd, 0, pages * PAGE, 0, NULL);
+	ASSERT_GE(obj, 0);
+	ASSERT_EQ(0, vmo_map(v, obj, 0, pages * PAGE, PROT_READ | PROT_WRITE,
+			     MAP_SHARED, (void **)&p));
+	for (i = 0; i < pages / 2; i++)
+		p[i * PAGE] = 0;	/* the pattern is never 0 */
 	pid = fork();
 	ASSERT_GE(pid, 0);
 	if (!pid) {
-		/* The child sees the parent's pages and writes the rest. */
-		for (i = 0; i < OBJ_PAGES / 2; i++)
-			if (self->p[i * PAGE] != (unsigned char)(i + 1))
+		/* The parent's pages, then the file's, which it writes. */
+		for (i = 0; i < pages / 2; i++)
+			if (p[i * PAGE] != 0)
 				_exit(1);
-		for (i = OBJ_PAGES / 2; i < OBJ_PAGES; i++) {
-			if (self->p[i * PAGE] != 0)
+		for (i = pages / 2; i < pages; i++) {
+			if (!vmo_util_page_is_pattern(p, i))
 				_exit(2);
-			self->p[i * PAGE] = (unsigned char)(i + 1);
+			p[i * PAGE] = 0;
 		}
 		_exit(0);
 	}
 	ASSERT_EQ(0, vmo_util_wait_child(pid));
-	for (i = 0; i < OBJ_PAGES; i++)
-		ASSERT_EQ((unsigned char)(i + 1), self->p[i * PAGE]);
+	for (i = 0; i < pages; i++)
+		ASSERT_EQ(0, p[i * PAGE]);
+	EXPECT_EQ(vmo_util_pattern(5 * PAGE + 1), p[5 * PAGE + 1]);
+	vmo_unmap(v, p, pages * PAGE);
+	close(obj);
+	vmo_close(v);
+	close(ffd);
 }
 
 TEST_F(mapped, child_maps_inherited_object)
@@ -773,6 +793,7 @@ TEST_F(mapped, pages_survive_madv_dontneed)
 
 TEST_F(mapped, mremap_keeps_serving)
 {
+	long long missing;
 	unsigned char *q;
 	void *hole;
 
@@ -786,28 +807,45 @@ TEST_F(mapped, mremap_keeps_serving)
 	ASSERT_NE(MAP_FAILED, q);
 	self->p = NULL;
 	EXPECT_EQ(0x42, q[0]);
-	EXPECT_EQ(0, q[10 * PAGE]);	/* an untouched page, served */
+	/* An untouched page, served by the pager, not the kernel. */
+	missing = vmo_util_stat("pager_faults_missing");
+	ASSERT_GE(missing, 0);
+	EXPECT_EQ(0, q[10 * PAGE]);
+	EXPECT_GT(vmo_util_wait_stat("pager_faults_missing", missing + 1),
+		  missing);
 	q[11 * PAGE] = 0x43;
 	EXPECT_EQ(0x43, q[11 * PAGE]);
 	EXPECT_GE(vmo_util_wait_stat("pager_events_remap", 1), 1);
 	munmap(q, OBJ_SIZE);
 }
 
-TEST_F(mapped, session_close_keeps_mapping_served)
+/* Over a file object: its untouched pages can only come from the pager. */
+TEST(session_close_keeps_mapping_served)
 {
+	const size_t pages = 16;
+	struct vmo_lib *v;
+	unsigned char *p;
+	int ffd, obj;
 	size_t i;
 
-	self->p[0] = 9;
+	ffd = vmo_util_pattern_file(pages * PAGE);
+	ASSERT_GE(ffd, 0);
+	ASSERT_EQ(0, vmo_open(&v));
+	obj = vmo_create_file(v, ffd, 0, pages * PAGE, 0, NULL);
+	ASSERT_GE(obj, 0);
+	ASSERT_EQ(0, vmo_map(v, obj, 0, pages * PAGE, PROT_READ | PROT_WRITE,
+			     MAP_SHARED, (void **)&p));
+	p[0] = 0;
 	/* Close the object fd and the session: the mapping still works. */
-	close(self->obj);
-	self->obj = -1;
-	vmo_close(self->v);
-	ASSERT_EQ(0, vmo_open(&self->v));
-	for (i = 1; i < OBJ_PAGES; i++)
-		ASSERT_EQ(0, self->p[i * PAGE]);
-	EXPECT_EQ(9, self->p[0]);
-	munmap(self->p, OBJ_SIZE);
-	self->p = NULL;
+	close(obj);
+	vmo_close(v);
+	ASSERT_EQ(0, vmo_open(&v));
+	for (i = 1; i < pages; i++)
+		ASSERT_TRUE(vmo_util_page_is_pattern(p, i));
+	EXPECT_EQ(0, p[0]);
+	munmap(p, pages * PAGE);
+	vmo_close(v);
+	close(ffd);
 }
 
 TEST_F(mapped, pager_counts_faults)

@@ -265,4 +265,48 @@ static inline int vmo_util_wait_child(pid_t pid)
 	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
+/*
+ * Byte @i of a pattern file: differs page to page and is never 0, so a
+ * page the kernel zero-filled behind the pager's back (an unregistered
+ * mapping, a lost registration) can never pass for one the pager read.
+ */
+static inline unsigned char vmo_util_pattern(size_t i)
+{
+	return (unsigned char)((i * 13 + i / PAGE + 1) | 1);
+}
+
+/* An unlinked temporary file of @len pattern bytes (O_RDWR), or -1. */
+static inline int vmo_util_pattern_file(size_t len)
+{
+	char path[] = "/tmp/vmo-pattern-XXXXXX";
+	unsigned char *buf = malloc(len);
+	int fd = buf ? mkstemp(path) : -1;
+	size_t i;
+
+	if (fd < 0) {
+		free(buf);
+		return -1;
+	}
+	unlink(path);
+	for (i = 0; i < len; i++)
+		buf[i] = vmo_util_pattern(i);
+	if (write(fd, buf, len) != (ssize_t)len) {
+		close(fd);
+		fd = -1;
+	}
+	free(buf);
+	return fd;
+}
+
+/* Does page @pg of @p, a mapping from offset 0, hold the pattern's? */
+static inline bool vmo_util_page_is_pattern(const unsigned char *p, size_t pg)
+{
+	size_t i;
+
+	for (i = pg * PAGE; i < (pg + 1) * PAGE; i++)
+		if (p[i] != vmo_util_pattern(i))
+			return false;
+	return true;
+}
+
 #endif /* VMO_UTIL_H */
