@@ -67,6 +67,8 @@ extern struct mutex vmo_lock;
  *	pager wrote out, under vmo_lock (vmo_records.c).
  * @rec_slots: records in @records that name a slot.
  * @rec_punched: slot records punched out, not yet taken by the pager.
+ * @filling: page-ins under way (VMO_RECORD_FILL), under vmo_lock.
+ * @punching: hole punches under way, under vmo_lock.
  * @node: entry in vmo_objects (kept in @id order), under vmo_lock.
  */
 struct vmo_object {
@@ -88,6 +90,8 @@ struct vmo_object {
 	struct xarray records;
 	unsigned long rec_slots;
 	unsigned long rec_punched;
+	unsigned int filling;
+	unsigned int punching;
 	struct list_head node;
 };
 
@@ -270,6 +274,9 @@ void vmo_records_unlist(struct vmo_object *obj);
 void vmo_records_destroy(struct vmo_object *obj);
 void vmo_records_fallocated(struct vmo_object *obj, int mode, loff_t offset,
 			    loff_t len);
+int vmo_records_punch_begin(struct vmo_object *obj);
+void vmo_records_punch_end(struct vmo_object *obj);
+void vmo_records_pager_gone(void);
 struct file *vmo_backing_fget(u32 fd);
 struct file *vmo_backing_adopt(struct file *file, u64 pages, u64 *kept_pages);
 void vmo_backing_put_unused(void);

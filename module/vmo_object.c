@@ -14,6 +14,7 @@
 
 #include <linux/anon_inodes.h>
 #include <linux/file.h>
+#include <linux/falloc.h>
 #include <linux/mm.h>
 #include <linux/pagemap.h>
 #include <linux/xarray.h>
@@ -279,14 +280,27 @@ static ssize_t vmo_store_write_iter(struct kiocb *iocb, struct iov_iter *from)
 	return vmo_shmem_fops->write_iter(iocb, from);
 }
 
-/* A hole punched by a client (MADV_REMOVE) takes the pages' records. */
+/*
+ * A hole punched by a client (MADV_REMOVE) takes the pages' records,
+ * and excludes page-ins of the object meanwhile (vmo_records.c).
+ */
 static long vmo_store_fallocate(struct file *file, int mode, loff_t offset,
 				loff_t len)
 {
-	long ret = vmo_shmem_fops->fallocate(file, mode, offset, len);
+	struct vmo_object *obj = file->private_data;
+	bool punch = mode & FALLOC_FL_PUNCH_HOLE;
+	long ret;
 
+	if (punch) {
+		ret = vmo_records_punch_begin(obj);
+		if (ret)
+			return ret;
+	}
+	ret = vmo_shmem_fops->fallocate(file, mode, offset, len);
 	if (!ret)
-		vmo_records_fallocated(file->private_data, mode, offset, len);
+		vmo_records_fallocated(obj, mode, offset, len);
+	if (punch)
+		vmo_records_punch_end(obj);
 	return ret;
 }
 

@@ -342,6 +342,7 @@ void vmo_session_pager_release(struct vmo_session *s)
 	if (!WARN_ON_ONCE(!p || p->session != s)) {
 		vmo_pager = NULL;
 		vmo_requests_fail(-ENOTCONN);
+		vmo_records_pager_gone();
 		vmo_backing_put_unused();
 	} else {
 		p = NULL;

@@ -167,6 +167,65 @@ void vmo_records_fallocated(struct vmo_object *obj, int mode, loff_t offset,
 		vmo_records_punch(obj, start, end);
 }
 
+/*
+ * Page-ins and punches of one object exclude each other (see struct
+ * vmo_pager_record): a page-in that read a slot record before a punch
+ * would otherwise bring the punched content back.  Page-ins are short
+ * (the pager reads its slots and fills the store) and end when the
+ * pager detaches, so a punch waits for them; a page-in that would start
+ * during a punch is refused instead (EAGAIN), so the pager never waits
+ * on a client.
+ */
+static DECLARE_WAIT_QUEUE_HEAD(vmo_fill_wq);
+
+int vmo_records_punch_begin(struct vmo_object *obj)
+{
+	int ret;
+
+	mutex_lock(&vmo_lock);
+	obj->punching++;
+	mutex_unlock(&vmo_lock);
+	ret = wait_event_killable(vmo_fill_wq, !READ_ONCE(obj->filling));
+	if (ret)
+		vmo_records_punch_end(obj);
+	return ret;
+}
+
+void vmo_records_punch_end(struct vmo_object *obj)
+{
+	mutex_lock(&vmo_lock);
+	obj->punching--;
+	mutex_unlock(&vmo_lock);
+}
+
+/* GET with VMO_RECORD_FILL: a page-in of @obj starts, unless a punch is on. */
+static int vmo_record_fill_begin(struct vmo_object *obj)
+{
+	lockdep_assert_held(&vmo_lock);
+	if (obj->punching)
+		return -EAGAIN;
+	obj->filling++;
+	return 0;
+}
+
+static void vmo_record_fill_end(struct vmo_object *obj)
+{
+	lockdep_assert_held(&vmo_lock);
+	if (!--obj->filling)
+		wake_up_all(&vmo_fill_wq);
+}
+
+/* The pager went: its page-ins are over. */
+void vmo_records_pager_gone(void)
+{
+	struct vmo_object *obj;
+
+	lockdep_assert_held(&vmo_lock);
+	list_for_each_entry(obj, &vmo_objects, node)
+		obj->filling = 0;
+	wake_up_all(&vmo_fill_wq);
+}
+
 /* ---- the backing store ---- */
 
 /*
@@ -279,9 +338,13 @@ int vmo_backing_reserve(u64 pages)
 
 static int vmo_record_check(const struct vmo_pager_record *req)
 {
-	if (req->flags || vmo_nonzero(req->reserved) || req->count ||
-	    req->refused)
+	u32 flags = req->op == VMO_RECORD_GET ? VMO_RECORD_FILL : 0;
+
+	if ((req->flags & ~flags) || vmo_nonzero(req->reserved) ||
+	    req->count || req->refused)
 		return -EINVAL;
+	if (req->op == VMO_RECORD_FILLED)
+		return req->first || req->npages || req->recs ? -EINVAL : 0;
 	if (!req->npages || req->npages > VMO_RECORD_MAX)
 		return -EINVAL;
 	switch (req->op) {
@@ -501,9 +564,28 @@ static void vmo_record_forget_freed(const struct vmo_page_record *out, u64 n)
 	}
 }
 
+/* FILLED: the page-in that GET with VMO_RECORD_FILL began is over. */
+static int vmo_record_filled(const struct vmo_pager_record *req)
+{
+	struct vmo_object *obj;
+	int ret = 0;
+
+	mutex_lock(&vmo_lock);
+	obj = vmo_object_find(req->obj_id);
+	if (!obj)
+		ret = -ENOENT;
+	else if (!obj->filling)
+		ret = -EINVAL;
+	else
+		vmo_record_fill_end(obj);
+	mutex_unlock(&vmo_lock);
+	return ret;
+}
+
 static int vmo_record_op(struct vmo_pager_record *req, void *buf)
 {
 	struct vmo_object *obj;
+	int ret;
 
 	lockdep_assert_held(&vmo_lock);
 	switch (req->op) {
@@ -514,6 +596,11 @@ static int vmo_record_op(struct vmo_pager_record *req, void *buf)
 			return PTR_ERR(obj);
 		if (req->op == VMO_RECORD_SET)
 			return vmo_record_set(obj, req, buf);
+		if (req->flags & VMO_RECORD_FILL) {
+			ret = vmo_record_fill_begin(obj);
+			if (ret)
+				return ret;
+		}
 		vmo_record_get(obj, req, buf);
 		return 0;
 	case VMO_RECORD_LIST:
@@ -539,6 +626,8 @@ long vmo_ioctl_pager_record(struct vmo_session *s, void __user *argp)
 	ret = vmo_record_check(&req);
 	if (ret)
 		return ret;
+	if (req.op == VMO_RECORD_FILLED)
+		return vmo_record_filled(&req);
 	size = req.op == VMO_RECORD_GET || req.op == VMO_RECORD_SET ?
 	       sizeof(u64) : sizeof(struct vmo_page_record);
 	size *= req.npages;
@@ -563,6 +652,9 @@ long vmo_ioctl_pager_record(struct vmo_session *s, void __user *argp)
 	if (copy_to_user(urecs, buf, size) ||
 	    copy_to_user(argp, &req, sizeof(req))) {
 		ret = -EFAULT;
+		/* Undelivered: the page-in it began does not happen. */
+		if (req.flags & VMO_RECORD_FILL)
+			vmo_record_filled(&req);
 		goto free;
 	}
 	if (req.op == VMO_RECORD_FREED) {

@@ -593,22 +593,12 @@ static void engine_fill_shadow(struct engine_ctx *ctx, struct engine_client *c,
  * and marked clean like any fill (they equal their slots now, so they
  * can go again without a write).
  */
-static bool engine_fill_backing(struct engine_ctx *ctx,
-				struct engine_client *c, struct vmo_range *r,
-				struct pobj *o, uint64_t addr)
+static bool engine_page_in(struct engine_ctx *ctx, struct engine_client *c,
+			   struct vmo_range *r, struct pobj *o, uint64_t addr,
+			   uint64_t pages, uint64_t window)
 {
-	uint64_t idx = page_index(ctx, r, addr);
-	uint64_t window = ra_window(ctx, r, addr), pages, n;
+	uint64_t idx = page_index(ctx, r, addr), n;
 
-	pages = fill_pages(ctx, r, addr, window);
-	pages = paging_record_run(o, idx, pages, true);
-	/*
-	 * The module's records first: a client may have punched pages
-	 * out since we recorded them.  Errors are logged; the fault is
-	 * left waiting, see engine_fill_object().
-	 */
-	if (paging_confirm(&ctx->objs, o, idx, pages))
-		return true;
 	pages = paging_record_run(o, idx, pages, true);
 	if (!pages)
 		return false;	/* no record after all: from its source */
@@ -623,6 +613,37 @@ static bool engine_fill_backing(struct engine_ctx *ctx,
 	count(ctx, VMO_PSTAT_PAGES_IN, n);
 	ra_update(r, addr, n * ctx->page_size, window);
 	return true;
+}
+
+static bool engine_fill_backing(struct engine_ctx *ctx,
+				struct engine_client *c, struct vmo_range *r,
+				struct pobj *o, uint64_t addr)
+{
+	uint64_t idx = page_index(ctx, r, addr);
+	uint64_t window = ra_window(ctx, r, addr), pages;
+	bool served;
+	int ret;
+
+	pages = fill_pages(ctx, r, addr, window);
+	pages = paging_record_run(o, idx, pages, true);
+	/*
+	 * The module's records first: a client may have punched pages
+	 * out since we recorded them, and no punch may happen until the
+	 * store is filled (paging_confirm()).  A punch under way: the
+	 * thread faults again after it.  Other errors are logged; the
+	 * fault is left waiting, see engine_fill_object().
+	 */
+	ret = paging_confirm(&ctx->objs, o, idx, pages, true);
+	if (ret == -EAGAIN) {
+		count(ctx, VMO_PSTAT_RACES, 1);
+		engine_wake_page(ctx, c, addr);
+		return true;
+	}
+	if (ret)
+		return true;
+	served = engine_page_in(ctx, c, r, o, addr, pages, window);
+	paging_fill_done(&ctx->objs, o);
+	return served;
 }
 
 static void engine_kind_not_served(struct engine_ctx *ctx,

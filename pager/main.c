@@ -418,6 +418,7 @@ static int pager_record(void *arg, struct vmo_pager_record *req)
 	static const char * const ops[] = {
 		[VMO_RECORD_GET] = "GET", [VMO_RECORD_SET] = "SET",
 		[VMO_RECORD_LIST] = "LIST", [VMO_RECORD_FREED] = "FREED",
+		[VMO_RECORD_FILLED] = "FILLED",
 	};
 	struct pager *p = arg;
 	int ret;
@@ -427,6 +428,9 @@ static int pager_record(void *arg, struct vmo_pager_record *req)
 	} while (ret < 0 && errno == EINTR);
 	if (ret < 0) {
 		ret = -errno;
+		/* A page-in refused during a punch: the caller's to handle. */
+		if (ret == -EAGAIN && (req->flags & VMO_RECORD_FILL))
+			return ret;
 		log_err("VMO_IOC_PAGER_RECORD(%s, object %llu, pages %llu+%llu): %s",
 			req->op < sizeof(ops) / sizeof(ops[0]) && ops[req->op] ?
 			ops[req->op] : "?", (ull)req->obj_id, (ull)req->first,

@@ -249,8 +249,9 @@ static bool sm_from_vmo_rec(uint64_t rec, uint32_t *out)
 }
 
 /* GET or SET the module's records of [first, first + n) in oc->recs. */
+/* @flags go with the first request (VMO_RECORD_FILL begins one page-in). */
 static int record_range(struct objcache *oc, const struct pobj *o,
-			uint32_t op, uint64_t first, uint64_t n,
+			uint32_t op, uint32_t flags, uint64_t first, uint64_t n,
 			uint64_t *refused)
 {
 	struct vmo_pager_record req;
@@ -262,6 +263,7 @@ static int record_range(struct objcache *oc, const struct pobj *o,
 		k = n - done < VMO_RECORD_MAX ? n - done : VMO_RECORD_MAX;
 		memset(&req, 0, sizeof(req));
 		req.op = op;
+		req.flags = done ? 0 : flags;
 		req.obj_id = o->id;
 		req.first = first + done;
 		req.npages = k;
@@ -297,7 +299,7 @@ static void record_written(struct objcache *oc, struct pobj *o,
 		oc->recs[i] = tbit(oc->done, i) ?
 			vmo_rec(sm_rec(slotmap_get(&o->map, first + i))) :
 			VMO_REC_KEEP;
-	if (record_range(oc, o, VMO_RECORD_SET, first, n, &refused)) {
+	if (record_range(oc, o, VMO_RECORD_SET, 0, first, n, &refused)) {
 		/* The module knows nothing of these: they stay dirty. */
 		zbits(oc, oc->done);
 		count(oc, VMO_PSTAT_ERRORS, 1);
@@ -436,7 +438,7 @@ static bool records_agree(const struct objcache *oc, const struct pobj *o,
 }
 
 int paging_confirm(struct objcache *oc, struct pobj *o, uint64_t idx,
-		   uint64_t n)
+		   uint64_t n, bool fill)
 {
 	uint64_t i, refused;
 	uint32_t rec, e;
@@ -444,13 +446,17 @@ int paging_confirm(struct objcache *oc, struct pobj *o, uint64_t idx,
 
 	if (!oc->record || n > oc->buf_pages)
 		return 0;
-	ret = record_range(oc, o, VMO_RECORD_GET, idx, n, &refused);
+	ret = record_range(oc, o, VMO_RECORD_GET, fill ? VMO_RECORD_FILL : 0,
+			   idx, n, &refused);
 	if (ret || records_agree(oc, o, idx, n))
 		return ret;
 	/* Punched pages are the only way to differ: take them first. */
 	ret = paging_take_freed(oc);
-	if (ret)
+	if (ret) {
+		if (fill)
+			paging_fill_done(oc, o);
 		return ret;
+	}
 	if (records_agree(oc, o, idx, n))
 		return 0;
 	for (i = 0; i < n; i++) {
@@ -466,6 +472,20 @@ int paging_confirm(struct objcache *oc, struct pobj *o, uint64_t idx,
 		set_entry(oc, o, idx + i, (e & ~SM_REC_MASK) | rec);
 	}
 	return 0;
+}
+
+void paging_fill_done(struct objcache *oc, const struct pobj *o)
+{
+	struct vmo_pager_record req = {
+		.op = VMO_RECORD_FILLED,
+		.obj_id = o->id,
+	};
+
+	/* Logged and counted by the callback; the module ends it anyway
+	 * when this pager goes.
+	 */
+	if (oc->record)
+		oc->record(oc->arg, &req);
 }
 
 /* ---- reading records ---- */
@@ -544,7 +564,7 @@ int paging_read_record(struct objcache *oc, struct pobj *o, uint64_t idx,
 	int ret;
 
 	if (sm_rec(slotmap_get(&o->map, idx))) {
-		ret = paging_confirm(oc, o, idx, 1);
+		ret = paging_confirm(oc, o, idx, 1, false);
 		if (ret)
 			return ret;
 	}

@@ -96,11 +96,18 @@ int paging_read_in(struct objcache *oc, const struct pobj *o, uint64_t idx,
 
 /*
  * Check our records of [idx, idx + n) against the module's and make
- * ours agree (taking punched records first).  Call before paging in.
- * Returns 0 or -errno (logged).
+ * ours agree (taking punched records first).  Call before paging in,
+ * with @fill: that begins a page-in of @o (VMO_RECORD_FILL), which
+ * paging_fill_done() must end once the store is filled, whatever
+ * happened; until then a client's punch of the object waits.  Returns 0
+ * (page-in begun), -EAGAIN (a punch is under way: nothing begun; let
+ * the thread fault again) or another -errno (logged; nothing begun).
  */
 int paging_confirm(struct objcache *oc, struct pobj *o, uint64_t idx,
-		   uint64_t n);
+		   uint64_t n, bool fill);
+
+/* Ends the page-in paging_confirm(@fill) began (VMO_RECORD_FILLED). */
+void paging_fill_done(struct objcache *oc, const struct pobj *o);
 
 /*
  * Take the records that clients punched out (VMO_RECORD_FREED): free

@@ -7,6 +7,7 @@
  * would serve it): the test reaches stores through their fds and its own
  * plain mappings of them.  Every test ends with the system's pager back.
  */
+#include <pthread.h>
 #include <sys/mman.h>
 
 #include "vmo_util.h"
@@ -355,8 +356,127 @@ TEST_F(role, record_unknown_flag_refused)
 	uint64_t recs[1];
 	struct vmo_pager_record r = record_req(self, VMO_RECORD_GET, recs, 1);
 
-	r.flags = 1;
+	r.flags = 2;
 	EXPECT_EQ(-EINVAL, do_record(self, &r));
+}
+
+TEST_F(role, record_fill_flag_on_set_refused)
+{
+	uint64_t recs[1] = { VMO_REC_KEEP };
+	struct vmo_pager_record r = record_req(self, VMO_RECORD_SET, recs, 1);
+
+	r.flags = VMO_RECORD_FILL;
+	EXPECT_EQ(-EINVAL, do_record(self, &r));
+}
+
+TEST_F(role, record_filled_without_fill_refused)
+{
+	struct vmo_pager_record r = record_req(self, VMO_RECORD_FILLED,
+					       NULL, 0);
+
+	EXPECT_EQ(-EINVAL, do_record(self, &r));
+}
+
+TEST_F(role, record_filled_with_pages_refused)
+{
+	uint64_t recs[1];
+	struct vmo_pager_record r = record_req(self, VMO_RECORD_GET, recs, 1);
+
+	r.flags = VMO_RECORD_FILL;
+	ASSERT_EQ(0, do_record(self, &r));
+	r = record_req(self, VMO_RECORD_FILLED, recs, 1);
+	EXPECT_EQ(-EINVAL, do_record(self, &r));
+	r = record_req(self, VMO_RECORD_FILLED, NULL, 0);
+	EXPECT_EQ(0, do_record(self, &r));
+}
+
+TEST_F(role, record_filled_of_unknown_object_refused)
+{
+	struct vmo_pager_record r = record_req(self, VMO_RECORD_FILLED,
+					       NULL, 0);
+
+	r.obj_id = ~0ULL;
+	EXPECT_EQ(-ENOENT, do_record(self, &r));
+}
+
+struct punch {
+	unsigned char *p;
+	volatile pid_t tid;
+	volatile int done;
+	int ret;
+};
+
+static void *punch_main(void *arg)
+{
+	struct punch *pu = arg;
+
+	pu->tid = gettid();
+	pu->ret = madvise(pu->p, PAGE, MADV_REMOVE) ? -errno : 0;
+	pu->done = 1;
+	return NULL;
+}
+
+/* The state letter of thread @tid of this process, or 0. */
+static char thread_state(pid_t tid)
+{
+	char path[64], buf[256], *p;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", tid);
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	p = fgets(buf, sizeof(buf), f) ? strrchr(buf, ')') : NULL;
+	fclose(f);
+	return p && p[1] == ' ' ? p[2] : 0;
+}
+
+/*
+ * A page-in (GET with FILL ... FILLED) and a client's hole punch of the
+ * same object exclude each other: the punch waits for FILLED, and a
+ * page-in asked for during the punch is refused.  Before, a punch
+ * between the pager's GET and its fill brought the punched page's old
+ * content back from its slot.
+ */
+TEST_F(role, record_fill_holds_off_a_punch)
+{
+	struct vmo_pager_record r;
+	struct punch pu = {};
+	uint64_t recs[2];
+	pthread_t t;
+	int i;
+
+	pu.p = mmap(NULL, OBJ_PAGES * PAGE, PROT_READ | PROT_WRITE,
+		    MAP_SHARED, self->obj, 0);
+	ASSERT_NE(MAP_FAILED, pu.p);
+	ASSERT_EQ(0, fill_page(self->store, 0, 0x5a));
+	r = record_req(self, VMO_RECORD_GET, recs, 2);
+	r.flags = VMO_RECORD_FILL;
+	ASSERT_EQ(0, do_record(self, &r));
+
+	ASSERT_EQ(0, pthread_create(&t, NULL, punch_main, &pu));
+	while (!pu.tid)
+		vmo_util_sleep_ms(1);
+	for (i = 0; i < 2000 && thread_state(pu.tid) != 'D' && !pu.done; i++)
+		vmo_util_sleep_ms(5);
+	EXPECT_EQ(0, pu.done);		/* waits for the page-in */
+	EXPECT_EQ('D', thread_state(pu.tid));
+
+	/* No page-in may start while the punch is under way. */
+	r = record_req(self, VMO_RECORD_GET, recs, 2);
+	r.flags = VMO_RECORD_FILL;
+	EXPECT_EQ(-EAGAIN, do_record(self, &r));
+	/* A plain GET still answers. */
+	r.flags = 0;
+	EXPECT_EQ(0, do_record(self, &r));
+
+	r = record_req(self, VMO_RECORD_FILLED, NULL, 0);
+	EXPECT_EQ(0, do_record(self, &r));
+	ASSERT_EQ(0, pthread_join(t, NULL));
+	EXPECT_EQ(1, pu.done);
+	EXPECT_EQ(0, pu.ret);
+	EXPECT_EQ(0, pu.p[0]);		/* punched: the kernel's zero now */
+	munmap(pu.p, OBJ_PAGES * PAGE);
 }
 
 TEST_F(role, record_reserved_refused)

@@ -539,6 +539,10 @@ struct vmo_scavenge {
 #define VMO_RECORD_SET		2	/* set them */
 #define VMO_RECORD_LIST		3	/* every slot record, from a cursor */
 #define VMO_RECORD_FREED	4	/* take the slots punched out */
+#define VMO_RECORD_FILLED	5	/* a page-in (GET with FILL) is done */
+
+/* Flags of struct vmo_pager_record. */
+#define VMO_RECORD_FILL		_BITUL(0)	/* GET: for a page-in */
 
 /* Most pages (GET, SET) or entries (LIST, FREED) per request. */
 #define VMO_RECORD_MAX		4096
@@ -558,7 +562,7 @@ struct vmo_page_record {
 /**
  * struct vmo_pager_record - the module's copy of the page records
  * @op: VMO_RECORD_*.
- * @flags: must be 0.
+ * @flags: GET: VMO_RECORD_FILL or 0; others: 0.
  * @obj_id: GET, SET: the object; LIST: in/out cursor, the object to
  *	start at (0 for the first), set to where the next call goes on;
  *	FREED: must be 0.
@@ -595,6 +599,17 @@ struct vmo_page_record {
  * out: a request that fails with EFAULT leaves them for the next).  The
  * pager frees the slots (if its own record of the page still names
  * them).
+ *
+ * Page-in (GET with VMO_RECORD_FILL, then FILLED): a client may punch
+ * pages out of a store (MADV_REMOVE) at any moment, and a page-in that
+ * read a record before the punch must not bring the old content back
+ * after it.  GET with VMO_RECORD_FILL starts a page-in of the object:
+ * until the pager sends FILLED for it (@obj_id; @first, @npages, @recs
+ * 0), a punch of that object's store waits; and while a punch is under
+ * way, GET with VMO_RECORD_FILL fails with EAGAIN (the pager wakes the
+ * thread, whose next fault finds the records as the punch left them).
+ * FILLED without a page-in under way is EINVAL.  A pager that detaches
+ * ends its page-ins.
  *
  * ENOENT if @obj_id names no object; ENXIO for a range past its end;
  * ENODEV when no backing store is known (SET of a slot).
