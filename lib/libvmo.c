@@ -6,8 +6,13 @@
  * Fork: the library does not enable UFFD_FEATURE_EVENT_FORK (the child's
  * uffd would then be held by the pager alone, and its faults would fall
  * back to the kernel if the pager died).  Instead a child re-attaches
- * itself from a pthread_atfork() handler: new session, new uffd, every
- * mapping re-registered and announced, before fork() returns in the child.
+ * itself from a pthread_atfork() handler: new sessions, a new uffd, and
+ * every object mapping the child's address space has (the module lists
+ * them: VMO_IOC_MAPPINGS, whatever munmap, mremap or MAP_FIXED did since)
+ * registered and announced, before fork() returns in the child.  A
+ * mapping that cannot be registered is made inaccessible (PROT_NONE): a
+ * fault the kernel served itself would put a zero page into the object's
+ * store, which every other mapping of the object would then read.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -28,15 +33,11 @@
 			   UFFD_FEATURE_EVENT_REMOVE | \
 			   UFFD_FEATURE_EVENT_UNMAP)
 
-struct vmo_lib_map {
-	uint64_t start;
-	uint64_t len;
-	int obj_fd;		/* our dup of the object fd, for fork */
-};
-
 /*
  * A handle may be used from many threads: @lock guards the lazy client
- * attach and the mapping list.
+ * attach.  The library keeps no list of mappings: the address space is
+ * the list (VMO_IOC_MAPPINGS), and a munmap() leaves no reference of
+ * ours on the object.
  */
 struct vmo_lib {
 	pthread_mutex_t lock;
@@ -46,8 +47,6 @@ struct vmo_lib {
 	uint64_t features;
 	uint64_t client_id;
 	int fork_error;		/* a child's re-attach failed: -errno */
-	struct vmo_lib_map *maps;
-	size_t nr_maps, cap_maps;
 	struct vmo_lib *next;	/* vmo_libs */
 };
 
@@ -55,7 +54,8 @@ static pthread_mutex_t vmo_libs_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct vmo_lib *vmo_libs;
 static pthread_once_t vmo_atfork_once = PTHREAD_ONCE_INIT;
 
-const char *vmo_strerror(int err)
+/* The library's message for @err, or NULL: async-signal-safe. */
+static const char *vmo_message(int err)
 {
 	switch (-err) {
 	case 0:
@@ -90,8 +90,21 @@ const char *vmo_strerror(int err)
 		return "offset + size overflows";
 	case ENOTCONN:
 		return "no pager attached to serve the request";
+	case EMFILE:
+		return "too many open files in this process";
+	case ENFILE:
+		return "too many open files in the system";
+	case ENOMEM:
+		return "out of memory";
 	}
-	return strerror(-err);
+	return NULL;
+}
+
+const char *vmo_strerror(int err)
+{
+	const char *msg = vmo_message(err);
+
+	return msg ? msg : strerror(-err);
 }
 
 static int vmo_errno(void)
@@ -210,9 +223,6 @@ void vmo_close(struct vmo_lib *v)
 		close(v->uffd);
 	if (v->fd >= 0)
 		close(v->fd);
-	while (v->nr_maps)
-		close(v->maps[--v->nr_maps].obj_fd);
-	free(v->maps);
 	pthread_mutex_destroy(&v->lock);
 	free(v);
 }
@@ -367,11 +377,13 @@ static int vmo_uffd_register(int uffd, void *addr, size_t len,
 	return ioctl(uffd, UFFDIO_REGISTER, &reg) < 0 ? vmo_errno() : 0;
 }
 
+/* Register and announce a mapping: of @obj_fd, or (-1) of any object. */
 static int vmo_register(struct vmo_lib *v, int obj_fd, void *addr,
 			size_t len)
 {
 	struct vmo_map_notify mn = {
-		.obj_fd = obj_fd,
+		.obj_fd = obj_fd < 0 ? 0 : (uint32_t)obj_fd,
+		.flags = obj_fd < 0 ? VMO_NOTIFY_ANY_OBJECT : 0,
 		.addr = (uintptr_t)addr,
 		.len = len,
 	};
@@ -389,29 +401,12 @@ static int vmo_register(struct vmo_lib *v, int obj_fd, void *addr,
 	return 0;
 }
 
-static int vmo_maps_add(struct vmo_lib *v, void *addr, size_t len, int fd)
-{
-	if (v->nr_maps == v->cap_maps) {
-		size_t cap = v->cap_maps ? 2 * v->cap_maps : 8;
-		struct vmo_lib_map *m = realloc(v->maps, cap * sizeof(*m));
-
-		if (!m)
-			return -ENOMEM;
-		v->maps = m;
-		v->cap_maps = cap;
-	}
-	v->maps[v->nr_maps++] = (struct vmo_lib_map){
-		.start = (uintptr_t)addr, .len = len, .obj_fd = fd,
-	};
-	return 0;
-}
-
 static int vmo_map_locked(struct vmo_lib *v, int obj_fd, uint64_t offset,
 			  size_t len, int prot, int flags, void **addr)
 {
 	void *hint = (flags & MAP_FIXED) ? *addr : NULL;
 	void *p;
-	int err, dup_fd;
+	int err;
 
 	if (v->fork_error)
 		return v->fork_error;
@@ -424,24 +419,12 @@ static int vmo_map_locked(struct vmo_lib *v, int obj_fd, uint64_t offset,
 	if (p == MAP_FAILED)
 		return vmo_errno();
 	err = vmo_register(v, obj_fd, p, len);
-	if (err)
-		goto unmap;
-	/* A child re-registers after fork even if the caller closed obj_fd. */
-	dup_fd = fcntl(obj_fd, F_DUPFD_CLOEXEC, 0);
-	if (dup_fd < 0) {
-		err = vmo_errno();
-		goto unmap;
-	}
-	err = vmo_maps_add(v, p, len, dup_fd);
 	if (err) {
-		close(dup_fd);
-		goto unmap;
+		munmap(p, len);
+		return err;
 	}
 	*addr = p;
 	return 0;
-unmap:
-	munmap(p, len);
-	return err;
 }
 
 int vmo_map(struct vmo_lib *v, int obj_fd, uint64_t offset, size_t len,
@@ -457,63 +440,128 @@ int vmo_map(struct vmo_lib *v, int obj_fd, uint64_t offset, size_t len,
 
 int vmo_unmap(struct vmo_lib *v, void *addr, size_t len)
 {
-	uint64_t start = (uintptr_t)addr;
-	size_t i;
-
-	/* Outside the lock: munmap waits for the pager to read the UNMAP. */
-	if (munmap(addr, len) < 0)
-		return vmo_errno();
-	pthread_mutex_lock(&v->lock);
-	for (i = 0; i < v->nr_maps; i++) {
-		if (v->maps[i].start == start && v->maps[i].len == len) {
-			close(v->maps[i].obj_fd);
-			v->maps[i] = v->maps[--v->nr_maps];
-			break;
-		}
-	}
-	pthread_mutex_unlock(&v->lock);
-	return 0;
+	(void)v;
+	return munmap(addr, len) < 0 ? vmo_errno() : 0;
 }
 
 /*
- * In a fork child: the inherited session and uffd belong to the parent's
- * client, and the child's copies of the mappings are not registered
- * anywhere.  Give the child its own session and uffd for all of them.
+ * What a fork child reports goes out with write(2) alone: a child of a
+ * multi-threaded process may only make async-signal-safe calls (stdio
+ * and strerror may hold locks of threads the child does not have).
  */
-static int vmo_reattach(struct vmo_lib *v)
+static void vmo_child_report(const char *what, int err)
 {
-	size_t i;
-	int err;
+	const char *msg = vmo_message(err);
+	char buf[256], num[12];
+	size_t n = 0, i;
+	unsigned int e = (unsigned int)-err;
+	const char *parts[4] = { "libvmo: after fork: ", what, ": ", msg };
 
-	close(v->fd);
+	for (i = 0; i < 4 && parts[i]; i++) {
+		size_t l = strlen(parts[i]);
+
+		if (l > sizeof(buf) - 1 - n)
+			l = sizeof(buf) - 1 - n;
+		memcpy(buf + n, parts[i], l);
+		n += l;
+	}
+	if (!msg) {
+		i = sizeof(num);
+		do {
+			num[--i] = (char)('0' + e % 10);
+			e /= 10;
+		} while (e && i);
+		if (n + 6 + sizeof(num) - i < sizeof(buf)) {
+			memcpy(buf + n, "errno ", 6);
+			n += 6;
+			memcpy(buf + n, num + i, sizeof(num) - i);
+			n += sizeof(num) - i;
+		}
+	}
+	buf[n++] = '\n';
+	if (write(2, buf, n) < 0)
+		return;	/* nowhere left to say it */
+}
+
+/* A new session for @v in the child; the inherited one is the parent's. */
+static int vmo_reopen(struct vmo_lib *v, int *old_fd)
+{
+	*old_fd = v->fd;
 	if (v->uffd >= 0)
 		close(v->uffd);
 	v->fd = -1;
 	v->uffd = -1;
 	v->client_id = 0;
-	err = vmo_session_open(v);
-	if (err || !v->nr_maps)
-		return err;
-	err = vmo_client_attach(v);
-	for (i = 0; !err && i < v->nr_maps; i++)
-		err = vmo_register(v, v->maps[i].obj_fd,
-				   (void *)(uintptr_t)v->maps[i].start,
-				   v->maps[i].len);
-	return err;
+	return vmo_session_open(v);
+}
+
+/*
+ * Register one inherited mapping with @v's uffd (attached on first use),
+ * or, if that cannot be done, make it inaccessible.
+ */
+static void vmo_adopt(struct vmo_lib *v, const struct vmo_mapping *m)
+{
+	void *addr = (void *)(uintptr_t)m->start;
+	size_t len = m->end - m->start;
+	int err = v ? v->fork_error : -ENOTCONN;
+
+	if (!err && v->uffd < 0)
+		err = vmo_client_attach(v);
+	if (!err)
+		err = vmo_register(v, -1, addr, len);
+	if (!err)
+		return;
+	if (v && !v->fork_error)
+		v->fork_error = err;
+	vmo_child_report("an inherited object mapping could not be registered and is now inaccessible", err);
+	if (mprotect(addr, len, PROT_NONE) < 0)
+		vmo_child_report("mprotect(PROT_NONE) of it failed: it is served by the kernel", vmo_errno());
+}
+
+/*
+ * Every object mapping of the child, listed through @list_fd (a
+ * handshaken session; the inherited one will do: the listing is of the
+ * caller's address space), adopted by @v (NULL: none can be).
+ */
+static void vmo_adopt_all(struct vmo_lib *v, int list_fd)
+{
+	static struct vmo_mapping maps[VMO_MAPPINGS_MAX];
+	struct vmo_mappings req = { .cursor = 0 };
+	uint32_t i;
+
+	do {
+		req.buf = (uintptr_t)maps;
+		req.count = VMO_MAPPINGS_MAX;
+		if (ioctl(list_fd, VMO_IOC_MAPPINGS, &req) < 0) {
+			vmo_child_report("listing the object mappings", vmo_errno());
+			return;
+		}
+		for (i = 0; i < req.count; i++)
+			vmo_adopt(v, &maps[i]);
+	} while (req.cursor);
 }
 
 static void vmo_atfork_child(void)
 {
-	struct vmo_lib *v;
-	int err;
+	struct vmo_lib *v, *adopter = NULL;
+	int list_fd = -1, old_fd, err;
 
 	for (v = vmo_libs; v; v = v->next) {
-		err = vmo_reattach(v);
+		err = vmo_reopen(v, &old_fd);
+		if (list_fd < 0)
+			list_fd = old_fd;
+		else
+			close(old_fd);
 		if (err) {
 			v->fork_error = err;
-			fprintf(stderr, "libvmo: re-attach after fork failed: %s\n",
-				vmo_strerror(err));
+			vmo_child_report("opening a session", err);
+		} else if (!adopter) {
+			adopter = v;
 		}
+	}
+	if (list_fd >= 0) {
+		vmo_adopt_all(adopter, list_fd);
+		close(list_fd);
 	}
 	/* Taken by vmo_atfork_prepare() in the parent before fork. */
 	vmo_atfork_parent();

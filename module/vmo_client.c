@@ -275,7 +275,9 @@ put_uffd:
 
 static int vmo_map_notify_check(const struct vmo_map_notify *req)
 {
-	if (req->flags)
+	if (req->flags & ~VMO_NOTIFY_ANY_OBJECT)
+		return -EINVAL;
+	if ((req->flags & VMO_NOTIFY_ANY_OBJECT) && req->obj_fd)
 		return -EINVAL;
 	if (vmo_nonzero(req->reserved))
 		return -EINVAL;
@@ -288,21 +290,24 @@ static int vmo_map_notify_check(const struct vmo_map_notify *req)
 
 /*
  * Fills @ev from the VMA holding [addr, addr + len): it must map @obj
- * and be registered with the client's uffd, or the pager could never see
- * its faults.
+ * (any object if NULL) and be registered with the client's uffd, or the
+ * pager could never see its faults.
  */
 static int vmo_map_describe(struct vmo_client *c, struct vmo_object *obj,
 			    u64 addr, u64 len, struct vmo_event *ev)
 {
 	struct vm_area_struct *vma;
+	struct vmo_object *mapped;
 	int ret = -EINVAL;
 
 	mmap_read_lock(c->mm);
 	vma = vma_lookup(c->mm, addr);
 	if (!vma || addr + len > vma->vm_end)
 		goto unlock;
-	if (vmo_object_from_store(vma->vm_file) != obj)
+	mapped = vmo_object_from_store(vma->vm_file);
+	if (!mapped || (obj && mapped != obj))
 		goto unlock;
+	obj = mapped;
 	if ((void *)vma->vm_userfaultfd_ctx.ctx != c->uffd->private_data)
 		goto unlock;
 
@@ -340,11 +345,15 @@ long vmo_ioctl_map_notify(struct vmo_session *s, void __user *argp)
 	if (current->mm != s->client->mm)
 		return -EINVAL;
 
-	obj = vmo_object_fdget(req.obj_fd, &file);
-	if (IS_ERR(obj))
-		return PTR_ERR(obj);
-	ret = vmo_map_describe(s->client, obj, req.addr, req.len, &ev);
-	fput(file);
+	if (req.flags & VMO_NOTIFY_ANY_OBJECT) {
+		ret = vmo_map_describe(s->client, NULL, req.addr, req.len, &ev);
+	} else {
+		obj = vmo_object_fdget(req.obj_fd, &file);
+		if (IS_ERR(obj))
+			return PTR_ERR(obj);
+		ret = vmo_map_describe(s->client, obj, req.addr, req.len, &ev);
+		fput(file);
+	}
 	if (ret)
 		return ret;
 
@@ -352,4 +361,68 @@ long vmo_ioctl_map_notify(struct vmo_session *s, void __user *argp)
 	vmo_pager_queue_new(&ev);	/* a hint: dropping it is harmless */
 	mutex_unlock(&vmo_lock);
 	return 0;
+}
+
+/* Up to @max object mappings of @mm from address *@cursor on. */
+static u32 vmo_mappings_collect(struct mm_struct *mm, u64 *cursor,
+				struct vmo_mapping *out, u32 max)
+{
+	VMA_ITERATOR(vmi, mm, *cursor);
+	struct vm_area_struct *vma;
+	struct vmo_object *obj;
+	u32 n = 0;
+
+	mmap_read_lock(mm);
+	for_each_vma(vmi, vma) {
+		obj = vmo_object_from_store(vma->vm_file);
+		if (!obj)
+			continue;
+		if (n == max) {
+			*cursor = vma->vm_start;
+			goto unlock;
+		}
+		out[n++] = (struct vmo_mapping){
+			.start = vma->vm_start,
+			.end = vma->vm_end,
+			.obj_id = obj->id,
+			.pgoff = vma->vm_pgoff,
+			.flags = (vma->vm_flags & VM_SHARED ? VMO_MAP_SHARED : 0) |
+				 (vma->vm_flags & VM_WRITE ? VMO_MAP_WRITE : 0),
+		};
+	}
+	*cursor = 0;	/* all listed */
+unlock:
+	mmap_read_unlock(mm);
+	return n;
+}
+
+/*
+ * VMO_IOC_MAPPINGS: the caller's object mappings, as its address space
+ * has them.  Collected under the mmap lock, copied out after it (the
+ * copy may fault).
+ */
+long vmo_ioctl_mappings(struct vmo_session *s, void __user *argp)
+{
+	struct vmo_mapping *buf;
+	struct vmo_mappings req;
+	int ret = 0;
+
+	if (copy_from_user(&req, argp, sizeof(req)))
+		return -EFAULT;
+	if (req.flags || vmo_nonzero(req.reserved) || !req.count ||
+	    req.count > VMO_MAPPINGS_MAX)
+		return -EINVAL;
+	if (!current->mm)
+		return -ESRCH;
+	buf = kcalloc(req.count, sizeof(*buf), GFP_KERNEL_ACCOUNT);
+	if (!buf)
+		return -ENOMEM;
+	req.count = vmo_mappings_collect(current->mm, &req.cursor, buf,
+					 req.count);
+	if (copy_to_user(u64_to_user_ptr(req.buf), buf,
+			 req.count * sizeof(*buf)) ||
+	    copy_to_user(argp, &req, sizeof(req)))
+		ret = -EFAULT;
+	kfree(buf);
+	return ret;
 }

@@ -237,6 +237,7 @@ const char *vmo_kind_name(u32 kind);
 /* vmo_client.c */
 long vmo_ioctl_client_attach(struct vmo_session *s, void __user *argp);
 long vmo_ioctl_map_notify(struct vmo_session *s, void __user *argp);
+long vmo_ioctl_mappings(struct vmo_session *s, void __user *argp);
 void vmo_session_client_release(struct vmo_session *s);
 struct vmo_client *vmo_client_get_by_id(u64 id);
 void vmo_client_put(struct vmo_client *c);

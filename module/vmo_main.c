@@ -26,7 +26,7 @@ struct workqueue_struct *vmo_wq;
 			 VMO_FEATURE_PAGER | VMO_FEATURE_PROC | \
 			 VMO_FEATURE_FILE | VMO_FEATURE_SHADOW | \
 			 VMO_FEATURE_SYNC | VMO_FEATURE_SCAVENGE | \
-			 VMO_FEATURE_RECORDS)
+			 VMO_FEATURE_RECORDS | VMO_FEATURE_MAPPINGS)
 
 static int vmo_open(struct inode *inode, struct file *file)
 {
@@ -96,6 +96,7 @@ static const struct vmo_ioctl_desc vmo_ioctls[] = {
 	{ VMO_IOC_CREATE,	 VMO_ROLE_NONE,	  vmo_ioctl_create },
 	{ VMO_IOC_CLIENT_ATTACH, VMO_ROLE_NONE,	  vmo_ioctl_client_attach },
 	{ VMO_IOC_MAP_NOTIFY,	 VMO_ROLE_CLIENT, vmo_ioctl_map_notify },
+	{ VMO_IOC_MAPPINGS,	 VMO_ROLE_NONE,	  vmo_ioctl_mappings },
 	{ VMO_IOC_PAGER_ATTACH,	 VMO_ROLE_NONE,	  vmo_ioctl_pager_attach },
 	{ VMO_IOC_PAGER_EVENT,	 VMO_ROLE_PAGER,  vmo_ioctl_pager_event },
 	{ VMO_IOC_PAGER_LOOKUP,	 VMO_ROLE_PAGER,  vmo_ioctl_pager_lookup },

@@ -11,6 +11,7 @@
  */
 #include <liburing.h>
 #include <pthread.h>
+#include <sys/resource.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
 
@@ -483,6 +484,225 @@ TEST(objects_stay_in_id_order_under_concurrent_creates)
 		close(b.fds[i]);
 	EXPECT_GE(rows, a.made + b.made);
 	EXPECT_EQ(0, out_of_order);
+}
+
+/* ---- fork after the address space changed ---- */
+
+#define FORK_PAGES 16
+
+enum change { UNMAP_ALL, UNMAP_PART, MREMAP, MAP_FIXED_OVER };
+
+FIXTURE(forked)
+{
+	struct vmo_lib *v;
+	int ffd, anon, file, parent, shadow;
+	uint64_t anon_id;
+	unsigned char *a, *f, *sh;
+	void *hole;
+};
+
+FIXTURE_VARIANT(forked)
+{
+	enum change change;
+};
+
+FIXTURE_VARIANT_ADD(forked, munmap) { .change = UNMAP_ALL };
+FIXTURE_VARIANT_ADD(forked, partial_munmap) { .change = UNMAP_PART };
+FIXTURE_VARIANT_ADD(forked, mremap) { .change = MREMAP };
+FIXTURE_VARIANT_ADD(forked, map_fixed_over) { .change = MAP_FIXED_OVER };
+
+static unsigned char *map_rw(struct vmo_lib *v, int obj)
+{
+	void *p;
+
+	if (vmo_map(v, obj, 0, FORK_PAGES * PAGE, PROT_READ | PROT_WRITE,
+		    MAP_SHARED, &p))
+		return NULL;
+	return p;
+}
+
+/*
+ * An anonymous object mapped and written, its mapping changed by the
+ * variant (behind the library's back: plain munmap/mremap/mmap), then a
+ * shared file object and a shadow over a file object mapped after it.
+ */
+FIXTURE_SETUP(forked)
+{
+	size_t len = FORK_PAGES * PAGE;
+	void *q;
+
+	self->hole = MAP_FAILED;
+	self->ffd = vmo_util_pattern_file(len);
+	ASSERT_GE(self->ffd, 0);
+	ASSERT_EQ(0, vmo_open(&self->v));
+	self->anon = vmo_create_anon(self->v, len, 0, &self->anon_id);
+	ASSERT_GE(self->anon, 0);
+	self->a = map_rw(self->v, self->anon);
+	ASSERT_NE(NULL, self->a);
+	memset(self->a, 0x11, 4 * PAGE);
+
+	switch (variant->change) {
+	case UNMAP_ALL:
+		ASSERT_EQ(0, munmap(self->a, len));
+		self->a = NULL;
+		break;
+	case UNMAP_PART:
+		ASSERT_EQ(0, munmap(self->a + 8 * PAGE, 4 * PAGE));
+		break;
+	case MREMAP:
+		self->hole = mmap(NULL, len, PROT_NONE,
+				  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		ASSERT_NE(MAP_FAILED, self->hole);
+		q = mremap(self->a, len, len, MREMAP_MAYMOVE | MREMAP_FIXED,
+			   self->hole);
+		ASSERT_NE(MAP_FAILED, q);
+		self->a = q;
+		self->hole = MAP_FAILED;
+		break;
+	case MAP_FIXED_OVER:
+		q = mmap(self->a + 8 * PAGE, 4 * PAGE, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+		ASSERT_NE(MAP_FAILED, q);
+		break;
+	}
+
+	self->file = vmo_create_file(self->v, self->ffd, 0, len,
+				     VMO_CREATE_SHARED, NULL);
+	ASSERT_GE(self->file, 0);
+	self->f = map_rw(self->v, self->file);
+	ASSERT_NE(NULL, self->f);
+	self->parent = vmo_create_file(self->v, self->ffd, 0, len, 0, NULL);
+	ASSERT_GE(self->parent, 0);
+	self->shadow = vmo_create_shadow(self->v, self->parent, 0, len, 0,
+					 NULL);
+	ASSERT_GE(self->shadow, 0);
+	self->sh = map_rw(self->v, self->shadow);
+	ASSERT_NE(NULL, self->sh);
+}
+
+FIXTURE_TEARDOWN(forked)
+{
+	size_t len = FORK_PAGES * PAGE;
+
+	if (self->a)
+		munmap(self->a, len);
+	if (self->f)
+		munmap(self->f, len);
+	if (self->sh)
+		munmap(self->sh, len);
+	close(self->shadow);
+	close(self->parent);
+	close(self->file);
+	close(self->anon);
+	vmo_close(self->v);
+	close(self->ffd);
+}
+
+/* The child's checks; its exit code names the first that failed. */
+static int forked_child(FIXTURE_DATA(forked) *self, enum change change)
+{
+	unsigned char *n;
+	int obj;
+
+	/* Pages nobody touched yet: the file's, from the pager. */
+	if (!vmo_util_page_is_pattern(self->f, 5))
+		return 10;
+	if (!vmo_util_page_is_pattern(self->sh, 6))
+		return 11;
+	/* What is left of the anonymous mapping is still the object's. */
+	if (change != UNMAP_ALL && self->a[2 * PAGE] != 0x11)
+		return 12;
+	if (change != UNMAP_ALL && self->a[14 * PAGE] != 0)
+		return 13;
+	/* Writes go where they belong. */
+	self->f[3 * PAGE] = 0x33;
+	self->sh[4 * PAGE] = 0x44;
+	/* And the library still maps new objects. */
+	obj = vmo_create_anon(self->v, FORK_PAGES * PAGE, 0, NULL);
+	if (obj < 0)
+		return 14;
+	n = map_rw(self->v, obj);
+	if (!n)
+		return 15;
+	n[PAGE] = 1;
+	return n[PAGE] == 1 && n[0] == 0 ? 0 : 16;
+}
+
+/*
+ * Before the child re-registered what its address space really holds,
+ * it registered the ranges the library had recorded, failed on the
+ * changed one (EINVAL), printed a message and stopped: the file object
+ * and the shadow stayed unregistered, the kernel zero-filled the page
+ * the child read into the shared store, the parent read zeroes there,
+ * and a sync wrote them over the file's page.
+ */
+TEST_F(forked, child_serves_every_mapping_made_after_the_change)
+{
+	unsigned char b;
+	pid_t pid;
+
+	pid = fork();
+	ASSERT_GE(pid, 0);
+	if (!pid)
+		_exit(forked_child(self, variant->change));
+	ASSERT_EQ(0, vmo_util_wait_child(pid));
+	/* The child's fills are the parent's pages too: the file's. */
+	EXPECT_TRUE(vmo_util_page_is_pattern(self->f, 5));
+	EXPECT_EQ(0x33, self->f[3 * PAGE]);
+	/* The shadow is shared: the child's write is the object's. */
+	EXPECT_EQ(0x44, self->sh[4 * PAGE]);
+	EXPECT_TRUE(vmo_util_page_is_pattern(self->sh, 6));
+	/* And the file on disk is intact where nobody wrote. */
+	ASSERT_EQ(0, vmo_sync(self->file, NULL));
+	ASSERT_EQ(1, pread(self->ffd, &b, 1, 5 * PAGE + 9));
+	EXPECT_EQ(vmo_util_pattern(5 * PAGE + 9), b);
+}
+
+/*
+ * A plain munmap() and close() free the object: the library keeps no
+ * reference of its own (before, a dup of the fd kept it until
+ * vmo_close()).
+ */
+TEST_F(forked, unmapped_and_closed_object_is_freed)
+{
+	if (variant->change != UNMAP_ALL)
+		SKIP(return, "only after a munmap of the whole mapping");
+	close(self->anon);
+	self->anon = -1;
+	EXPECT_FALSE(vmo_util_object_row(self->anon_id, NULL, NULL, NULL,
+					 NULL));
+}
+
+/*
+ * A child that cannot re-register (no fd left for a session or a uffd)
+ * makes its object mappings inaccessible: a touch is SIGSEGV, never a
+ * zero page the kernel put into a store the parent reads.
+ */
+TEST_F(forked, unregistrable_mapping_faults_instead_of_reading_zeroes)
+{
+	struct rlimit old, none;
+	int status = 0, lowest;
+	pid_t pid;
+
+	if (variant->change != UNMAP_PART)
+		SKIP(return, "once is enough");
+	lowest = fcntl(0, F_DUPFD, 0);
+	ASSERT_GE(lowest, 0);
+	close(lowest);
+	ASSERT_EQ(0, getrlimit(RLIMIT_NOFILE, &old));
+	none = old;
+	none.rlim_cur = (rlim_t)lowest;	/* no new fd below it */
+	ASSERT_EQ(0, setrlimit(RLIMIT_NOFILE, &none));
+	pid = fork();
+	if (!pid)
+		_exit(vmo_util_page_is_pattern(self->f, 5) ? 20 : 21);
+	ASSERT_EQ(0, setrlimit(RLIMIT_NOFILE, &old));
+	ASSERT_GE(pid, 0);
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFSIGNALED(status))
+		TH_LOG("child exited with %d", WEXITSTATUS(status));
+	EXPECT_EQ(SIGSEGV, WTERMSIG(status));
+	EXPECT_TRUE(vmo_util_page_is_pattern(self->f, 5));
 }
 
 TEST_HARNESS_MAIN

@@ -34,6 +34,7 @@
 #define VMO_FEATURE_SYNC	_BITULL(6)	/* VMO_OBJ_SYNC write-back */
 #define VMO_FEATURE_SCAVENGE	_BITULL(7)	/* shrinker, eventfd, evict */
 #define VMO_FEATURE_RECORDS	_BITULL(8)	/* page records, kept backing */
+#define VMO_FEATURE_MAPPINGS	_BITULL(9)	/* VMO_IOC_MAPPINGS, notify any */
 
 /**
  * struct vmo_handshake - agree on the API version (first request)
@@ -193,25 +194,74 @@ struct vmo_client_attach {
 	__u64 reserved[2];
 };
 
+/* Flags of struct vmo_map_notify. */
+#define VMO_NOTIFY_ANY_OBJECT	_BITUL(0)	/* whatever object is mapped */
+
 /**
  * struct vmo_map_notify - tell the pager about a new mapping
- * @obj_fd: the mapped object's fd.
- * @flags: must be 0.
+ * @obj_fd: the mapped object's fd; 0 with VMO_NOTIFY_ANY_OBJECT.
+ * @flags: VMO_NOTIFY_ANY_OBJECT or 0.
  * @addr: start of the mapping in the caller's address space.
  * @len: length in bytes.
  * @reserved: must be 0.
  *
  * VMO_IOC_MAP_NOTIFY, on a client session, after mmap() of @obj_fd and
  * UFFDIO_REGISTER of the range.  The module checks that [addr, addr+len)
- * lies in one mapping of the object (EINVAL otherwise) and queues a
- * VMO_EV_MAP for the pager.  The notice is a hint: the pager can always
- * ask VMO_IOC_PAGER_LOOKUP.
+ * lies in one mapping of the object (of any object, with
+ * VMO_NOTIFY_ANY_OBJECT: a forked child re-registering what it inherited
+ * has no fd for it) registered with the client's uffd (EINVAL otherwise)
+ * and queues a VMO_EV_MAP for the pager.  The notice is a hint: the
+ * pager can always ask VMO_IOC_PAGER_LOOKUP.
  */
 struct vmo_map_notify {
 	__u32 obj_fd;
 	__u32 flags;
 	__u64 addr;
 	__u64 len;
+	__u64 reserved[2];
+};
+
+/* Most entries one VMO_IOC_MAPPINGS returns. */
+#define VMO_MAPPINGS_MAX	256
+
+/**
+ * struct vmo_mapping - one object mapping of the caller (VMO_IOC_MAPPINGS)
+ * @start: its first byte.
+ * @end: its end (exclusive).
+ * @obj_id: the object mapped.
+ * @pgoff: object page index mapped at @start.
+ * @flags: VMO_MAP_SHARED, VMO_MAP_WRITE.
+ * @pad: 0.
+ */
+struct vmo_mapping {
+	__u64 start;
+	__u64 end;
+	__u64 obj_id;
+	__u64 pgoff;
+	__u32 flags;
+	__u32 pad;
+};
+
+/**
+ * struct vmo_mappings - list the caller's object mappings (VMO_IOC_MAPPINGS)
+ * @cursor: in: the address to list from (0 for the first call); out:
+ *	where the next call goes on (0 once all were listed).
+ * @buf: user pointer to @count struct vmo_mapping.
+ * @count: in: room in @buf, 1..VMO_MAPPINGS_MAX; out: entries filled.
+ * @flags: must be 0.
+ * @reserved: must be 0.
+ *
+ * On any session after the handshake.  The entries are the mappings
+ * (VMAs) of the calling process that map an object, whatever made them:
+ * the address space as it is, after any munmap(), mremap() or MAP_FIXED.
+ * A forked child, whose inherited mappings are registered nowhere, lists
+ * them to register them with a uffd of its own.
+ */
+struct vmo_mappings {
+	__u64 cursor;
+	__u64 buf;
+	__u32 count;
+	__u32 flags;
 	__u64 reserved[2];
 };
 
@@ -659,6 +709,7 @@ struct vmo_pager_stats {
 #define VMO_IOC_CREATE		_IOWR(VMO_IOC_MAGIC, 0x01, struct vmo_create)
 #define VMO_IOC_CLIENT_ATTACH	_IOWR(VMO_IOC_MAGIC, 0x02, struct vmo_client_attach)
 #define VMO_IOC_MAP_NOTIFY	_IOW(VMO_IOC_MAGIC, 0x03, struct vmo_map_notify)
+#define VMO_IOC_MAPPINGS	_IOWR(VMO_IOC_MAGIC, 0x04, struct vmo_mappings)
 #define VMO_IOC_PAGER_ATTACH	_IOWR(VMO_IOC_MAGIC, 0x10, struct vmo_pager_attach)
 #define VMO_IOC_PAGER_EVENT	_IOR(VMO_IOC_MAGIC, 0x11, struct vmo_event)
 #define VMO_IOC_PAGER_LOOKUP	_IOWR(VMO_IOC_MAGIC, 0x12, struct vmo_lookup)
