@@ -62,6 +62,10 @@ extern struct mutex vmo_lock;
  * @zombie: a shared file object whose store was released: waits for the
  *	pager to write it back (VMO_IOC_PAGER_DONE with @gone_seq).
  * @gone_seq: the zombie's request sequence number.
+ * @wb_error: the zombie's last final write-back failed with this -errno:
+ *	it stays, with its pages, and is asked for again (vmo_pager.c).
+ * @handed_out: its fd was installed: only then can anything have been
+ *	written to it (a failed create leaves no zombie).
  * @committed: counted in vmo_stats.reserved_pages (VMO_CREATE_RESERVE).
  * @records: page index -> record (xa_mk_value(VMO_REC_*)) of pages the
  *	pager wrote out, under vmo_lock (vmo_records.c).
@@ -86,6 +90,8 @@ struct vmo_object {
 	u32 depth;
 	bool zombie;
 	u64 gone_seq;
+	int wb_error;
+	bool handed_out;
 	bool committed;
 	struct xarray records;
 	unsigned long rec_slots;
@@ -259,6 +265,7 @@ long vmo_ioctl_pager_clean(struct vmo_session *s, void __user *argp);
 long vmo_ioctl_pager_done(struct vmo_session *s, void __user *argp);
 int vmo_request_wait(struct vmo_object *obj, struct vmo_request *req);
 void vmo_object_zombie(struct vmo_object *obj);
+void vmo_zombie_retry_cancel(void);
 bool vmo_pager_ask(u64 pages);
 void vmo_pager_records_freed(void);
 

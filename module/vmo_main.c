@@ -196,6 +196,7 @@ static void __exit vmo_exit(void)
 	 * the last client's deferred teardown, which dropped the last one.
 	 */
 	destroy_workqueue(vmo_wq);
+	vmo_zombie_retry_cancel();
 	mmu_notifier_synchronize();
 	/* Zombies pin the module too. */
 	WARN_ON_ONCE(!list_empty(&vmo_objects));

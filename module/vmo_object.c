@@ -226,7 +226,8 @@ static int vmo_store_release(struct inode *inode, struct file *file)
 		.kind = obj->kind,
 	};
 
-	if (vmo_object_shared_file(obj)) {
+	/* Nothing was written to an object whose create failed. */
+	if (vmo_object_shared_file(obj) && READ_ONCE(obj->handed_out)) {
 		vmo_object_zombie(obj);
 		return 0;
 	}
@@ -703,6 +704,7 @@ long vmo_ioctl_create(struct vmo_session *s, void __user *argp)
 		ret = -EFAULT;
 		goto put_file;
 	}
+	WRITE_ONCE(obj->handed_out, true);
 	fd_install(fd, file);
 	return fd;
 

@@ -15,11 +15,13 @@
 #include <linux/pagemap.h>
 #include <linux/rmap.h>
 #include <linux/mm.h>
+#include <linux/moduleparam.h>
 #include <linux/poll.h>
 #include <linux/sched/mm.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
+#include <linux/workqueue.h>
 #include <linux/xarray.h>
 
 #include "vmo_internal.h"
@@ -800,25 +802,80 @@ long vmo_ioctl_pager_clean(struct vmo_session *s, void __user *argp)
 	return ret;
 }
 
-/* Finds the zombie waiting for @seq and unlists it, or NULL. */
-static struct vmo_object *vmo_zombie_take(u64 seq)
+/*
+ * Seconds until zombies whose final write-back failed are asked for
+ * again (0: only when a pager attaches).
+ */
+static unsigned int zombie_retry_secs = 30;
+module_param(zombie_retry_secs, uint, 0644);
+MODULE_PARM_DESC(zombie_retry_secs,
+		 "seconds between retries of a failed final write-back (0: at pager attach only)");
+
+static void vmo_zombie_retry(struct work_struct *work);
+static DECLARE_DELAYED_WORK(vmo_zombie_retry_work, vmo_zombie_retry);
+
+/* Asks the pager again for every zombie whose write-back failed. */
+static void vmo_zombie_retry(struct work_struct *work)
+{
+	struct vmo_object *obj;
+	struct vmo_event ev;
+
+	mutex_lock(&vmo_lock);
+	list_for_each_entry(obj, &vmo_objects, node) {
+		if (!obj->zombie || !obj->wb_error)
+			continue;
+		vmo_zombie_event(obj, &ev);
+		vmo_pager_queue_new(&ev);
+	}
+	mutex_unlock(&vmo_lock);
+}
+
+/* Zombies pin the module: none is left when it goes, but the work may be. */
+void vmo_zombie_retry_cancel(void)
+{
+	cancel_delayed_work_sync(&vmo_zombie_retry_work);
+}
+
+/*
+ * A zombie's final write-back failed: it keeps its pages (nothing is
+ * lost silently), says so in /proc/vmo/objects and the kernel log, and
+ * is asked for again later.
+ */
+static void vmo_zombie_failed(struct vmo_object *obj, int error)
+{
+	unsigned int secs = READ_ONCE(zombie_retry_secs);
+
+	lockdep_assert_held(&vmo_lock);
+	if (obj->wb_error != error)
+		pr_warn("vmo: object %llu: final write-back failed (%d); its pages are kept and it is retried\n",
+			obj->id, error);
+	obj->wb_error = error;
+	if (secs)
+		mod_delayed_work(system_wq, &vmo_zombie_retry_work, secs * HZ);
+}
+
+/* Finds the zombie waiting for @seq, or NULL. */
+static struct vmo_object *vmo_zombie_find(u64 seq)
 {
 	struct vmo_object *obj;
 
 	lockdep_assert_held(&vmo_lock);
-	list_for_each_entry(obj, &vmo_objects, node) {
-		if (obj->zombie && obj->gone_seq == seq) {
-			list_del(&obj->node);
-			vmo_stats.zombies--;
-			vmo_stats.objects_freed++;
-			if (obj->committed)
-				vmo_stats.reserved_pages -=
-					obj->size >> PAGE_SHIFT;
-			vmo_records_unlist(obj);
+	list_for_each_entry(obj, &vmo_objects, node)
+		if (obj->zombie && obj->gone_seq == seq)
 			return obj;
-		}
-	}
 	return NULL;
+}
+
+/* Unlists a zombie that was written back. */
+static void vmo_zombie_unlist(struct vmo_object *obj)
+{
+	lockdep_assert_held(&vmo_lock);
+	list_del(&obj->node);
+	vmo_stats.zombies--;
+	vmo_stats.objects_freed++;
+	if (obj->committed)
+		vmo_stats.reserved_pages -= obj->size >> PAGE_SHIFT;
+	vmo_records_unlist(obj);
 }
 
 long vmo_ioctl_pager_done(struct vmo_session *s, void __user *argp)
@@ -844,13 +901,18 @@ long vmo_ioctl_pager_done(struct vmo_session *s, void __user *argp)
 			return 0;
 		}
 	}
-	obj = vmo_zombie_take(req.seq);
-	mutex_unlock(&vmo_lock);
-	if (!obj)
+	obj = vmo_zombie_find(req.seq);
+	if (!obj) {
+		mutex_unlock(&vmo_lock);
 		return -ENOENT;
-	if (req.error)
-		pr_warn("vmo: object %llu: final write-back failed: %d\n",
-			obj->id, -(int)req.error);
+	}
+	if (req.error) {
+		vmo_zombie_failed(obj, -(int)req.error);
+		mutex_unlock(&vmo_lock);
+		return 0;
+	}
+	vmo_zombie_unlist(obj);
+	mutex_unlock(&vmo_lock);
 	vmo_object_free(obj);
 	/* The zombie's pin; this ioctl's session still holds the module. */
 	module_put(THIS_MODULE);

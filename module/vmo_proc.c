@@ -54,23 +54,27 @@ static int vmo_stats_show(struct seq_file *m, void *v)
 
 static int vmo_objects_show(struct seq_file *m, void *v)
 {
-	struct vmo_object *obj;
-
 	unsigned long resident, clean;
+	struct vmo_object *obj;
 
 	seq_puts(m, "id kind size resident refs mappings parent offset depth own clean state\n");
 	mutex_lock(&vmo_lock);
 	list_for_each_entry(obj, &vmo_objects, node) {
 		resident = vmo_object_resident(obj);
 		clean = min(vmo_object_clean(obj), resident);
-		seq_printf(m, "%llu %s %llu %lu %ld %lu %llu %llu %u %lu %lu %s\n",
+		seq_printf(m, "%llu %s %llu %lu %ld %lu %llu %llu %u %lu %lu ",
 			   obj->id, vmo_kind_name(obj->kind), obj->size,
 			   resident, obj->store ? file_count(obj->store) : 0L,
 			   vmo_object_mappings(obj),
 			   obj->parent ? obj->parent->id : 0, obj->offset,
-			   obj->depth, resident - clean, clean,
-			   obj->zombie ? "zombie" :
-			   vmo_object_shared_file(obj) ? "shared" : "live");
+			   obj->depth, resident - clean, clean);
+		/* A failed final write-back shows until it succeeds. */
+		if (obj->zombie && obj->wb_error)
+			seq_printf(m, "zombie:error=%d\n", obj->wb_error);
+		else
+			seq_printf(m, "%s\n", obj->zombie ? "zombie" :
+				   vmo_object_shared_file(obj) ? "shared" :
+				   "live");
 	}
 	mutex_unlock(&vmo_lock);
 	return 0;

@@ -666,8 +666,8 @@ static void send_done(struct pager *p, const struct vmo_event *ev, int err,
  * Write the object back and answer.  The pager does nothing else
  * meanwhile: faults wait until the write-back is done.
  */
-static void object_sync(struct pager *p, const struct vmo_event *ev,
-			const char *what)
+static int object_sync(struct pager *p, const struct vmo_event *ev,
+		       const char *what)
 {
 	uint64_t pages = 0;
 	int ret = engine_sync(&p->eng, ev->obj_id, &pages);
@@ -679,19 +679,23 @@ static void object_sync(struct pager *p, const struct vmo_event *ev,
 		log_debug("object %llu: %s: %llu pages", (ull)ev->obj_id, what,
 			  (ull)pages);
 	send_done(p, ev, ret, pages);
+	return ret;
 }
 
 /*
  * A shared file object's last user went: the module keeps its store
  * until it is written back (VMO_EV_ACK).  Then, or at once for any
- * other object, its fds are closed.
+ * other object, its fds are closed.  A failed final write-back leaves
+ * the object with the module, which asks again later: it stays open
+ * here too, with whatever it holds.
  */
 static void object_gone(struct pager *p, const struct vmo_event *ev)
 {
 	log_debug("object %llu gone%s", (ull)ev->obj_id,
 		  ev->flags & VMO_EV_ACK ? ", final write-back" : "");
-	if (ev->flags & VMO_EV_ACK)
-		object_sync(p, ev, "final write-back");
+	if ((ev->flags & VMO_EV_ACK) &&
+	    object_sync(p, ev, "final write-back"))
+		return;
 	engine_object_gone(&p->eng, ev->obj_id);
 }
 

@@ -21,7 +21,11 @@ TARBALL=${KSRC_TARBALL:-/usr/src/linux-source-6.1.tar.xz}
 
 # Everything the debug run needs on top of defconfig + kvm_guest.config.
 # MMU_NOTIFIER is hidden: KVM selects it.  VIRTIO_BLK=y so the initramfs
-# needs no modules of this kernel.  DEBUG_INFO_NONE keeps the build short.
+# needs no modules of this kernel.  DEBUG_INFO_NONE keeps the build short,
+# as does leaving out graphics, sound, wireless, USB and netfilter.
+# No ftrace, kprobes or bpf(): they select the RCU-tasks flavours, whose
+# boot self-test (run with PROVE_RCU, which PROVE_LOCKING implies) hung
+# 6.1.192 under TCG in synchronize_rcu_tasks() before any initcall.
 FRAGMENT='
 CONFIG_KASAN=y
 CONFIG_KASAN_GENERIC=y
@@ -65,6 +69,18 @@ CONFIG_KVM_INTEL=y
 CONFIG_DEBUG_INFO_NONE=y
 CONFIG_DEBUG_INFO=n
 CONFIG_WERROR=n
+CONFIG_FTRACE=n
+CONFIG_KPROBES=n
+CONFIG_BPF_SYSCALL=n
+CONFIG_DRM=n
+CONFIG_SOUND=n
+CONFIG_WLAN=n
+CONFIG_WIRELESS=n
+CONFIG_CFG80211=n
+CONFIG_NETFILTER=n
+CONFIG_USB_SUPPORT=n
+CONFIG_HID=n
+CONFIG_AGP=n
 '
 
 cache=${VMO_CACHE:-/var/cache/vmo}
@@ -79,7 +95,15 @@ if [ "${1:-}" = --print ]; then
 fi
 [ $# -eq 0 ] || die "usage: $0 [--print]"
 
+# External modules resolve against Module.symvers, which only "make
+# modules" writes; the kernel's own exports (vmlinux.symvers) are all a
+# module of ours links to.
+symvers() {
+	[ -f "$tree/Module.symvers" ] || cp "$tree/vmlinux.symvers" "$tree/Module.symvers"
+}
+
 if [ -f "$dir/done" ]; then
+	symvers
 	echo "$dir"
 	exit 0
 fi
@@ -115,6 +139,7 @@ done <<<"$FRAGMENT"
 nice -n "${VMO_BUILD_NICE:-10}" make -C "$tree" -j"$(nproc)" bzImage modules_prepare >>"$log" 2>&1 ||
 	die "kernel build failed (see $log)"
 cp "$tree/arch/x86/boot/bzImage" "$dir/bzImage"
+symvers
 touch "$dir/done"
 echo "debug-kernel.sh: built in $(((SECONDS - start) / 60)) min" >&2
 echo "$dir"

@@ -11,6 +11,7 @@
  */
 #include <liburing.h>
 #include <pthread.h>
+#include <sys/mount.h>
 #include <sys/resource.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
@@ -703,6 +704,137 @@ TEST_F(forked, unregistrable_mapping_faults_instead_of_reading_zeroes)
 		TH_LOG("child exited with %d", WEXITSTATUS(status));
 	EXPECT_EQ(SIGSEGV, WTERMSIG(status));
 	EXPECT_TRUE(vmo_util_page_is_pattern(self->f, 5));
+}
+
+/* ---- shared file objects whose end goes wrong ---- */
+
+/*
+ * Creates that fail after the object existed (here: the answer cannot
+ * be copied out) leave nothing: no zombie waiting for a write-back of
+ * pages nobody could have written, no object, no pin on the module.
+ */
+TEST(failed_shared_creates_leave_no_zombie)
+{
+	long long zombies = vmo_util_stat("zombies");
+	long long objects = vmo_util_stat("objects");
+	struct vmo_create *c;
+	int s, ffd, i;
+
+	ASSERT_GE(zombies, 0);
+	ffd = vmo_util_pattern_file(4 * PAGE);
+	ASSERT_GE(ffd, 0);
+	s = vmo_util_session();
+	ASSERT_GE(s, 0);
+	c = mmap(NULL, PAGE, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, c);
+	c->kind = VMO_KIND_FILE;
+	c->flags = VMO_CREATE_SHARED | VMO_CREATE_CLOEXEC;
+	c->size = 4 * PAGE;
+	c->src_fd = (uint32_t)ffd;
+	/* Readable, not writable: the answer's copy-out fails. */
+	ASSERT_EQ(0, mprotect(c, PAGE, PROT_READ));
+	for (i = 0; i < 20; i++)
+		EXPECT_EQ(-EFAULT, vmo_util_ioctl(s, VMO_IOC_CREATE, c));
+	EXPECT_EQ(zombies, vmo_util_stat("zombies"));
+	EXPECT_EQ(objects, vmo_util_stat("objects"));
+	munmap(c, PAGE);
+	close(s);
+	close(ffd);
+}
+
+#define FULL_DIR "/tmp/vmo-full"
+#define RETRY_PARAM "/sys/module/vmo/parameters/zombie_retry_secs"
+
+/* The state column of object @id in /proc/vmo/objects, or "". */
+static void object_state(uint64_t id, char *state, size_t len)
+{
+	char line[256], st[64];
+	unsigned long long rid;
+	FILE *f = fopen("/proc/vmo/objects", "r");
+
+	state[0] = '\0';
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%llu %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %63s",
+			   &rid, st) == 2 && rid == id) {
+			snprintf(state, len, "%s", st);
+			break;
+		}
+	}
+	fclose(f);
+}
+
+/* Polls until object @id's state is @want (or "" for gone). */
+static bool wait_state(uint64_t id, const char *want)
+{
+	char st[64];
+	int i;
+
+	for (i = 0; i < 3000; i++) {
+		object_state(id, st, sizeof(st));
+		if (!strcmp(st, want))
+			return true;
+		vmo_util_sleep_ms(10);
+	}
+	return false;
+}
+
+/*
+ * The final write-back of a shared file object fails (its file system
+ * is full): the object stays, with its pages, shows the error in
+ * /proc/vmo/objects, and is written once there is room again.  Before,
+ * it was freed with a line in the kernel log, and the data was lost.
+ */
+TEST(failed_final_write_back_keeps_the_data)
+{
+	const size_t pages = 8;
+	char path[64], buf[PAGE], want[32];
+	struct vmo_lib *v;
+	unsigned char *p, b;
+	int ffd, fill, obj;
+	uint64_t id;
+
+	mkdir(FULL_DIR, 0700);
+	ASSERT_EQ(0, mount("tmpfs", FULL_DIR, "tmpfs", 0, "size=256k"));
+	ASSERT_EQ(0, vmo_util_write_proc(RETRY_PARAM, "1"));
+	snprintf(path, sizeof(path), "%s/file", FULL_DIR);
+	ffd = open(path, O_RDWR | O_CREAT, 0600);
+	ASSERT_GE(ffd, 0);
+	ASSERT_EQ(0, ftruncate(ffd, pages * PAGE));	/* sparse */
+	snprintf(path, sizeof(path), "%s/filler", FULL_DIR);
+	fill = open(path, O_RDWR | O_CREAT, 0600);
+	ASSERT_GE(fill, 0);
+	memset(buf, 0x77, sizeof(buf));
+	while (write(fill, buf, sizeof(buf)) == sizeof(buf))
+		;
+	close(fill);
+
+	ASSERT_EQ(0, vmo_open(&v));
+	obj = vmo_create_file(v, ffd, 0, pages * PAGE, VMO_CREATE_SHARED, &id);
+	ASSERT_GE(obj, 0);
+	ASSERT_EQ(0, vmo_map(v, obj, 0, pages * PAGE, PROT_READ | PROT_WRITE,
+			     MAP_SHARED, (void **)&p));
+	p[2 * PAGE + 5] = 0x5e;
+	vmo_unmap(v, p, pages * PAGE);
+	close(obj);
+
+	snprintf(want, sizeof(want), "zombie:error=%d", -ENOSPC);
+	EXPECT_TRUE(wait_state(id, want));
+	ASSERT_EQ(1, pread(ffd, &b, 1, 2 * PAGE + 5));
+	EXPECT_EQ(0, b);		/* not written: no room */
+
+	/* Room again: the retry writes it and the zombie goes. */
+	ASSERT_EQ(0, unlink(path));
+	EXPECT_TRUE(wait_state(id, ""));
+	ASSERT_EQ(1, pread(ffd, &b, 1, 2 * PAGE + 5));
+	EXPECT_EQ(0x5e, b);
+
+	vmo_util_write_proc(RETRY_PARAM, "30");
+	vmo_close(v);
+	close(ffd);
+	umount(FULL_DIR);
 }
 
 TEST_HARNESS_MAIN
