@@ -581,14 +581,64 @@ void vmo_object_zombie(struct vmo_object *obj)
 	mutex_unlock(&vmo_lock);
 }
 
+/* The queued (undelivered) SYNC event of object @id, or NULL. */
+static struct vmo_event_node *vmo_queued_sync(u64 obj_id)
+{
+	struct vmo_event_node *en;
+
+	lockdep_assert_held(&vmo_lock);
+	list_for_each_entry(en, &vmo_pager->events, node)
+		if (en->ev.type == VMO_EV_SYNC && en->ev.obj_id == obj_id)
+			return en;
+	return NULL;
+}
+
+/* Is anyone still waiting for request @seq? */
+static bool vmo_seq_awaited(u64 seq)
+{
+	struct vmo_request *r;
+
+	lockdep_assert_held(&vmo_lock);
+	list_for_each_entry(r, &vmo_requests, node)
+		if (r->seq == seq)
+			return true;
+	return false;
+}
+
+/* Takes back the undelivered SYNC event of request @seq, if any. */
+static void vmo_unqueue_sync(u64 seq)
+{
+	struct vmo_event_node *en;
+
+	lockdep_assert_held(&vmo_lock);
+	if (!vmo_pager)
+		return;
+	list_for_each_entry(en, &vmo_pager->events, node) {
+		if (en->ev.type == VMO_EV_SYNC && en->ev.seq == seq) {
+			list_del(&en->node);
+			vmo_pager->nr_events--;
+			kfree(en);
+			return;
+		}
+	}
+}
+
 /*
  * VMO_OBJ_SYNC: asks the pager to write @obj back and waits for its
  * answer.  Returns 0 (req->pages set) or -errno.
+ *
+ * At most one SYNC event per object waits in the queue: a request made
+ * while one is queued and not yet read joins it (the pass that event
+ * starts covers every write made before it).  A request interrupted by
+ * a signal leaves: its event goes too if nobody else waits for it, and
+ * the ioctl is restarted (-ERESTARTSYS) as the signal's disposition
+ * says.  So the queue holds no SYNC nobody waits for.
  */
 int vmo_request_wait(struct vmo_object *obj, struct vmo_request *req)
 {
 	struct vmo_event ev = { .type = VMO_EV_SYNC, .obj_id = obj->id,
 				.kind = obj->kind };
+	struct vmo_event_node *queued;
 	int ret;
 
 	init_completion(&req->done);
@@ -597,11 +647,16 @@ int vmo_request_wait(struct vmo_object *obj, struct vmo_request *req)
 		mutex_unlock(&vmo_lock);
 		return -ENOTCONN;
 	}
-	req->seq = vmo_next_seq++;
-	ev.seq = req->seq;
-	if (!vmo_pager_queue_new(&ev)) {
-		mutex_unlock(&vmo_lock);
-		return -ENOMEM;
+	queued = vmo_queued_sync(obj->id);
+	if (queued) {
+		req->seq = queued->ev.seq;
+	} else {
+		req->seq = vmo_next_seq++;
+		ev.seq = req->seq;
+		if (!vmo_pager_queue_new(&ev)) {
+			mutex_unlock(&vmo_lock);
+			return -ENOMEM;
+		}
 	}
 	list_add_tail(&req->node, &vmo_requests);
 	vmo_stats.syncs++;
@@ -612,8 +667,10 @@ int vmo_request_wait(struct vmo_object *obj, struct vmo_request *req)
 	if (ret && !list_empty(&req->node)) {
 		/* Gave up: a late PAGER_DONE finds nothing and gets ENOENT. */
 		list_del_init(&req->node);
+		if (!vmo_seq_awaited(req->seq))
+			vmo_unqueue_sync(req->seq);
 		mutex_unlock(&vmo_lock);
-		return -EINTR;
+		return -ERESTARTSYS;
 	}
 	mutex_unlock(&vmo_lock);
 	return req->error;
@@ -880,9 +937,10 @@ static void vmo_zombie_unlist(struct vmo_object *obj)
 
 long vmo_ioctl_pager_done(struct vmo_session *s, void __user *argp)
 {
+	struct vmo_request *r, *tmp;
 	struct vmo_pager_done req;
-	struct vmo_request *r;
 	struct vmo_object *obj;
+	bool answered = false;
 
 	if (copy_from_user(&req, argp, sizeof(req)))
 		return -EFAULT;
@@ -891,15 +949,19 @@ long vmo_ioctl_pager_done(struct vmo_session *s, void __user *argp)
 		return -EINVAL;
 
 	mutex_lock(&vmo_lock);
-	list_for_each_entry(r, &vmo_requests, node) {
+	/* Every request that joined this one's event is answered. */
+	list_for_each_entry_safe(r, tmp, &vmo_requests, node) {
 		if (r->seq == req.seq) {
 			list_del_init(&r->node);
 			r->error = -(int)req.error;
 			r->pages = req.pages;
 			complete(&r->done);
-			mutex_unlock(&vmo_lock);
-			return 0;
+			answered = true;
 		}
+	}
+	if (answered) {
+		mutex_unlock(&vmo_lock);
+		return 0;
 	}
 	obj = vmo_zombie_find(req.seq);
 	if (!obj) {

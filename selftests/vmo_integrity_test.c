@@ -837,4 +837,83 @@ TEST(failed_final_write_back_keeps_the_data)
 	umount(FULL_DIR);
 }
 
+#define SYNCERS 4
+
+struct syncer {
+	int obj;
+	volatile pid_t tid;
+	int ret;
+};
+
+static void on_usr1(int sig)
+{
+	(void)sig;
+}
+
+static void *sync_main(void *arg)
+{
+	struct syncer *sy = arg;
+
+	sy->tid = gettid();
+	sy->ret = vmo_sync(sy->obj, NULL);
+	return NULL;
+}
+
+/*
+ * Syncs of one object while the pager does not read: one SYNC event is
+ * queued for all of them; interrupted by a signal (no SA_RESTART), they
+ * fail with EINTR and their event goes with them.  Before, each sync
+ * queued an event of its own (exempt from the queue's cap) and left it
+ * there when interrupted: the pager made a whole pass for nobody.
+ */
+TEST(interrupted_syncs_leave_no_event)
+{
+	struct sigaction sa = { .sa_handler = on_usr1 };
+	long long pager = vmo_util_stat("pager_pid"), pending;
+	struct syncer sy[SYNCERS];
+	pthread_t t[SYNCERS];
+	struct vmo_lib *v;
+	unsigned char *p, b;
+	int ffd, obj, i;
+
+	ASSERT_GT(pager, 0);
+	ASSERT_EQ(0, sigaction(SIGUSR1, &sa, NULL));
+	ffd = vmo_util_pattern_file(4 * PAGE);
+	ASSERT_GE(ffd, 0);
+	ASSERT_EQ(0, vmo_open(&v));
+	obj = vmo_create_file(v, ffd, 0, 4 * PAGE, VMO_CREATE_SHARED, NULL);
+	ASSERT_GE(obj, 0);
+	ASSERT_EQ(0, vmo_map(v, obj, 0, 4 * PAGE, PROT_READ | PROT_WRITE,
+			     MAP_SHARED, (void **)&p));
+	p[PAGE] = 0;
+	/* Let the pager read what is queued, then stop it. */
+	ASSERT_EQ(0, vmo_util_wait_stat_eq("pager_events_pending", 0));
+	ASSERT_EQ(0, kill((pid_t)pager, SIGSTOP));
+	pending = vmo_util_stat("pager_events_pending");
+
+	for (i = 0; i < SYNCERS; i++) {
+		sy[i] = (struct syncer){ .obj = obj };
+		ASSERT_EQ(0, pthread_create(&t[i], NULL, sync_main, &sy[i]));
+		while (!sy[i].tid)
+			vmo_util_sleep_ms(1);
+		EXPECT_TRUE(wait_asleep(sy[i].tid));
+	}
+	EXPECT_EQ(pending + 1, vmo_util_stat("pager_events_pending"));
+	for (i = 0; i < SYNCERS; i++) {
+		pthread_kill(t[i], SIGUSR1);
+		pthread_join(t[i], NULL);
+		EXPECT_EQ(-EINTR, sy[i].ret);
+	}
+	EXPECT_EQ(pending, vmo_util_stat("pager_events_pending"));
+
+	kill((pid_t)pager, SIGCONT);
+	EXPECT_EQ(0, vmo_sync(obj, NULL));
+	ASSERT_EQ(1, pread(ffd, &b, 1, PAGE));
+	EXPECT_EQ(0, b);
+	vmo_unmap(v, p, 4 * PAGE);
+	close(obj);
+	vmo_close(v);
+	close(ffd);
+}
+
 TEST_HARNESS_MAIN
