@@ -32,12 +32,13 @@ VM_TESTS := $(BIN)/vmo_test $(BIN)/vmo_file_test $(BIN)/vmo_shadow_test \
 	$(BIN)/vmo_pressure_test \
 	$(BIN)/vmo_scavenge_test \
 	$(BIN)/vmo_stress_test $(BIN)/vmo_lifecycle_test \
-	$(BIN)/vmo_pager_role_test $(BIN)/vmo_integrity_test
+	$(BIN)/vmo_pager_role_test $(BIN)/vmo_integrity_test \
+	$(BIN)/vmo_fuzz_test
 USER_BINS := $(BIN)/vmo-pager $(BIN)/vmo-demo $(VM_TESTS)
 HOST_TESTS := $(BIN)/pager_host_test
 
-.PHONY: all deps modules user host-test vm-test check check-debug demo \
-	vm-shell lint bench clean
+.PHONY: all deps modules user host-test vm-test check check-debug fuzz \
+	fuzz-debug demo vm-shell lint bench clean
 
 all: modules user
 
@@ -89,6 +90,24 @@ check-debug:
 	scripts/deps.sh debug
 	$(MAKE) user
 	scripts/check-debug.sh
+
+# The fuzzer alone, FUZZ_SECS (default 600) with FUZZ_SEED (default 1),
+# on the test kernel (fuzz) or the debug kernel (fuzz-debug).  A short
+# run of it is part of check.
+FUZZ_SECS ?= 600
+FUZZ_SEED ?= 1
+FUZZ_ENV = VM_TESTS=vmo_fuzz_test VM_THP=none VM_FUZZ_SECS=$(FUZZ_SECS) \
+	VM_FUZZ_SEED=$(FUZZ_SEED) VM_TEST_TIMEOUT=$$(($(FUZZ_SECS) + 600)) \
+	VM_TIMEOUT=$$(($(FUZZ_SECS) + 1200))
+
+fuzz: deps
+	$(MAKE) all
+	$(FUZZ_ENV) scripts/check.sh vm
+
+fuzz-debug:
+	scripts/deps.sh debug
+	$(MAKE) user
+	$(FUZZ_ENV) scripts/check-debug.sh
 
 demo: deps
 	$(MAKE) all

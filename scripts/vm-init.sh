@@ -315,6 +315,8 @@ if extra=$(cmdline_opt vmo.pager_args); then
 	PAGER_ARGS="${PAGER_ARGS:+$PAGER_ARGS }$(echo "$extra" | tr ',' ' ')"
 fi
 export VMO_PAGER_ARGS="$PAGER_ARGS"
+if v=$(cmdline_opt vmo.fuzz_secs); then export VMO_FUZZ_SECS="$v"; fi
+if v=$(cmdline_opt vmo.fuzz_seed); then export VMO_FUZZ_SEED="$v"; fi
 
 if ! insmod /vmo.ko; then
 	say "insmod failed"

@@ -51,6 +51,8 @@
 #                        go in the image): scripts/check-debug.sh
 #   VM_KMEMLEAK=1        after the run: stop the pager, rmmod vmo, and
 #                        scan for leaks (the kernel needs kmemleak)
+#   VM_FUZZ_SECS, VM_FUZZ_SEED  vmo_fuzz_test's duration and seed
+#                        (VMO_FUZZ_SECS, VMO_FUZZ_SEED in the VM)
 #   VM_OUTDIR=dir        where initrd, disk and logs go (default build/vm)
 #   (VMO_KMOD, VMO_BINDIR, VM_STRIP: see mkinitramfs.sh; KLOG_IGNORE: see
 #   klog-check.sh)
@@ -148,6 +150,8 @@ append+=" panic_on_warn=0"
 [ -n "${VM_TESTS:-}" ] && append+=" vmo.tests=$VM_TESTS"
 append+=" vmo.thp=${VM_THP:-always,within_size,force}"
 [ "${VM_KMEMLEAK:-0}" = 1 ] && append+=" vmo.kmemleak=1"
+[ -n "${VM_FUZZ_SECS:-}" ] && append+=" vmo.fuzz_secs=$VM_FUZZ_SECS"
+[ -n "${VM_FUZZ_SEED:-}" ] && append+=" vmo.fuzz_seed=$VM_FUZZ_SEED"
 [ -n "${VM_TEST_TIMEOUT:-}" ] && append+=" vmo.timeout=$VM_TEST_TIMEOUT"
 [ -n "${VM_ARGS:-}" ] && append+=" vmo.args=$VM_ARGS"
 [ -n "${VM_APPEND:-}" ] && append+=" $VM_APPEND"
