@@ -33,7 +33,7 @@ VM_TESTS := $(BIN)/vmo_test $(BIN)/vmo_file_test $(BIN)/vmo_shadow_test \
 	$(BIN)/vmo_scavenge_test \
 	$(BIN)/vmo_stress_test $(BIN)/vmo_lifecycle_test \
 	$(BIN)/vmo_pager_role_test $(BIN)/vmo_integrity_test \
-	$(BIN)/vmo_fuzz_test
+	$(BIN)/vmo_fuzz_test $(BIN)/vmo_tenant_test
 USER_BINS := $(BIN)/vmo-pager $(BIN)/vmo-demo $(VM_TESTS)
 HOST_TESTS := $(BIN)/pager_host_test
 

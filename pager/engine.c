@@ -927,8 +927,9 @@ int engine_drain(struct engine_ctx *ctx, struct engine_client *c)
 	for (round = 0; round < ENGINE_DRAIN_ROUNDS; round++) {
 		n = read(c->uffd, msgs, sizeof(msgs));
 		if (n < 0) {
+			/* The daemon's read guard: the read blocked. */
 			if (errno == EINTR)
-				continue;
+				return -EINTR;
 			if (errno == EAGAIN)
 				break;
 			if (errno == EBADF || errno == EINVAL) {

@@ -167,8 +167,10 @@ int engine_handle_msg(struct engine_ctx *ctx, struct engine_client *c,
 
 /*
  * Read and handle the messages pending on @c's uffd.  Returns how many
- * were handled, or -errno when the uffd cannot be read any more and the
- * client should be dropped.
+ * were handled, -EINTR when a read was interrupted by a signal (the
+ * daemon's read guard: the read blocked, see pager/main.c), or another
+ * -errno when the uffd cannot be read any more and the client should be
+ * dropped.
  */
 int engine_drain(struct engine_ctx *ctx, struct engine_client *c);
 

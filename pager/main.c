@@ -75,7 +75,20 @@ struct client {
 	struct engine_client ec;
 	struct client *next;
 	bool dead;		/* dropped, freed at the end of the iteration */
+	unsigned int blocked;	/* reads the read guard had to end */
 };
+
+/*
+ * The read guard: a client's uffd is the client's own open file, so it
+ * shares O_NONBLOCK with the pager and can clear it; a read() of it may
+ * then block (a client that reads its own uffd can take the message the
+ * pager was woken for).  So every drain runs under a one-shot timer
+ * signal aimed at this thread: a read blocked for READ_GUARD_SECS is
+ * interrupted (EINTR), O_NONBLOCK is set again, and a client that does
+ * it READ_GUARD_STRIKES times is dropped.
+ */
+#define READ_GUARD_SECS		1
+#define READ_GUARD_STRIKES	3
 
 struct pager {
 	const char *device;
@@ -105,6 +118,7 @@ struct pager {
 	struct timespec scav_start;	/* when the oldest was asked */
 	bool stats_read_failed;		/* module stats unreadable: logged */
 	long long events_dropped;	/* module's at last look, or -1 */
+	timer_t guard;			/* the read guard (see struct client) */
 };
 
 static struct source session_src = { .type = SRC_SESSION };
@@ -802,6 +816,29 @@ static void client_error(struct pager *p, struct client *c)
 	drop_client(p, c, "userfaultfd reports an error, dropped");
 }
 
+static void guard_set(struct pager *p, time_t secs)
+{
+	struct itimerspec its = { .it_value = { .tv_sec = secs } };
+
+	if (timer_settime(p->guard, 0, &its, NULL) < 0)
+		log_err("timer_settime(read guard): %s", strerror(errno));
+}
+
+/* A read of @c's uffd blocked until the guard ended it. */
+static void client_blocked(struct pager *p, struct client *c)
+{
+	int flags = fcntl(c->ec.uffd, F_GETFL);
+
+	if (++c->blocked >= READ_GUARD_STRIKES) {
+		drop_client(p, c, "userfaultfd keeps losing O_NONBLOCK, dropped");
+		return;
+	}
+	log_warn("client %llu: a read of its uffd blocked (O_NONBLOCK cleared by the client?); set again",
+		 (ull)c->ec.id);
+	if (flags < 0 || fcntl(c->ec.uffd, F_SETFL, flags | O_NONBLOCK) < 0)
+		drop_client(p, c, "userfaultfd flags cannot be set, dropped");
+}
+
 static void client_ready(struct pager *p, struct client *c, uint32_t events)
 {
 	int ret;
@@ -812,8 +849,12 @@ static void client_ready(struct pager *p, struct client *c, uint32_t events)
 		client_error(p, c);
 		return;
 	}
+	guard_set(p, READ_GUARD_SECS);
 	ret = engine_drain(&p->eng, &c->ec);
-	if (ret < 0)
+	guard_set(p, 0);
+	if (ret == -EINTR)
+		client_blocked(p, c);
+	else if (ret < 0)
 		drop_client(p, c, "userfaultfd unreadable, dropped");
 }
 
@@ -1222,6 +1263,30 @@ static int open_session(struct pager *p)
 	return take_over_records(p);
 }
 
+static void on_guard(int sig)
+{
+	(void)sig;	/* only to interrupt a read: see struct client */
+}
+
+/* The read guard's timer: SIGALRM to this thread, not restarting. */
+static int setup_read_guard(struct pager *p)
+{
+	struct sigaction sa = { .sa_handler = on_guard };
+	struct sigevent sev = {
+		.sigev_notify = SIGEV_THREAD_ID,
+		.sigev_signo = SIGALRM,
+	};
+
+	sev._sigev_un._tid = gettid();
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGALRM, &sa, NULL) < 0 ||
+	    timer_create(CLOCK_MONOTONIC, &sev, &p->guard) < 0) {
+		log_err("read guard (SIGALRM timer): %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 static int setup_signals(struct pager *p)
 {
 	static const int sigs[] = { SIGTERM, SIGINT, SIGUSR1 };
@@ -1260,7 +1325,7 @@ static int setup_signals(struct pager *p)
 		log_err("signalfd: %s", strerror(errno));
 		return -1;
 	}
-	return 0;
+	return setup_read_guard(p);
 }
 
 static int epoll_add(struct pager *p, int fd, struct source *src,

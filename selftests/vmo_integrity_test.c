@@ -281,41 +281,6 @@ TEST_F(pin, pinned_page_is_not_given_back)
 		       i);
 }
 
-/* The state letter of thread @tid of this process, or 0. */
-static char thread_state(pid_t tid)
-{
-	char path[64], buf[256], *p;
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", tid);
-	fd = open(path, O_RDONLY);
-	if (fd < 0)
-		return 0;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = '\0';
-	p = strrchr(buf, ')');
-	return p && p[1] == ' ' ? p[2] : 0;
-}
-
-/* Polls until thread @tid sleeps (S or D); false if it never did. */
-static bool wait_asleep(pid_t tid)
-{
-	char st;
-	int i;
-
-	for (i = 0; i < 2000; i++) {
-		st = thread_state(tid);
-		if (st == 'S' || st == 'D')
-			return true;
-		vmo_util_sleep_ms(5);
-	}
-	return false;
-}
-
 struct unmap_race {
 	unsigned char *p;
 	size_t len;
@@ -349,7 +314,7 @@ static bool start_blocked(void *(*fn)(void *), struct unmap_race *r)
 		return false;
 	while (!r->tid)
 		vmo_util_sleep_ms(1);
-	return wait_asleep(r->tid);
+	return vmo_util_wait_asleep(r->tid);
 }
 
 /*
@@ -896,7 +861,7 @@ TEST(interrupted_syncs_leave_no_event)
 		ASSERT_EQ(0, pthread_create(&t[i], NULL, sync_main, &sy[i]));
 		while (!sy[i].tid)
 			vmo_util_sleep_ms(1);
-		EXPECT_TRUE(wait_asleep(sy[i].tid));
+		EXPECT_TRUE(vmo_util_wait_asleep(sy[i].tid));
 	}
 	EXPECT_EQ(pending + 1, vmo_util_stat("pager_events_pending"));
 	for (i = 0; i < SYNCERS; i++) {

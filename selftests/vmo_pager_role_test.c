@@ -416,21 +416,6 @@ static void *punch_main(void *arg)
 	return NULL;
 }
 
-/* The state letter of thread @tid of this process, or 0. */
-static char thread_state(pid_t tid)
-{
-	char path[64], buf[256], *p;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", tid);
-	f = fopen(path, "r");
-	if (!f)
-		return 0;
-	p = fgets(buf, sizeof(buf), f) ? strrchr(buf, ')') : NULL;
-	fclose(f);
-	return p && p[1] == ' ' ? p[2] : 0;
-}
-
 /*
  * A page-in (GET with FILL ... FILLED) and a client's hole punch of the
  * same object exclude each other: the punch waits for FILLED, and a
@@ -457,10 +442,10 @@ TEST_F(role, record_fill_holds_off_a_punch)
 	ASSERT_EQ(0, pthread_create(&t, NULL, punch_main, &pu));
 	while (!pu.tid)
 		vmo_util_sleep_ms(1);
-	for (i = 0; i < 2000 && thread_state(pu.tid) != 'D' && !pu.done; i++)
+	for (i = 0; i < 2000 && vmo_util_thread_state(pu.tid) != 'D' && !pu.done; i++)
 		vmo_util_sleep_ms(5);
 	EXPECT_EQ(0, pu.done);		/* waits for the page-in */
-	EXPECT_EQ('D', thread_state(pu.tid));
+	EXPECT_EQ('D', vmo_util_thread_state(pu.tid));
 
 	/* No page-in may start while the punch is under way. */
 	r = record_req(self, VMO_RECORD_GET, recs, 2);

@@ -309,4 +309,39 @@ static inline bool vmo_util_page_is_pattern(const unsigned char *p, size_t pg)
 	return true;
 }
 
+/* The state letter of thread @tid of this process, or 0. */
+static inline char vmo_util_thread_state(pid_t tid)
+{
+	char path[64], buf[256], *p;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", tid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	p = strrchr(buf, ')');
+	return p && p[1] == ' ' ? p[2] : 0;
+}
+
+/* Polls until thread @tid sleeps (S or D); false if it never did. */
+static inline bool vmo_util_wait_asleep(pid_t tid)
+{
+	char st;
+	int i;
+
+	for (i = 0; i < 2000; i++) {
+		st = vmo_util_thread_state(tid);
+		if (st == 'S' || st == 'D')
+			return true;
+		vmo_util_sleep_ms(5);
+	}
+	return false;
+}
+
 #endif /* VMO_UTIL_H */
