@@ -23,9 +23,12 @@ TARBALL=${KSRC_TARBALL:-/usr/src/linux-source-6.1.tar.xz}
 # MMU_NOTIFIER is hidden: KVM selects it.  VIRTIO_BLK=y so the initramfs
 # needs no modules of this kernel.  DEBUG_INFO_NONE keeps the build short,
 # as does leaving out graphics, sound, wireless, USB and netfilter.
-# No ftrace, kprobes or bpf(): they select the RCU-tasks flavours, whose
-# boot self-test (run with PROVE_RCU, which PROVE_LOCKING implies) hung
-# 6.1.192 under TCG in synchronize_rcu_tasks() before any initcall.
+# No preemption (voluntary), ftrace, kprobes or bpf(): with PREEMPTION
+# they select the RCU-tasks flavours (lockdep's irq-flag tracepoints do
+# too), whose boot self-test (run with PROVE_RCU, which PROVE_LOCKING
+# implies) hung 6.1.192 under TCG in synchronize_rcu_tasks() before any
+# initcall.  Debian's kernel is PREEMPT_DYNAMIC: the normal check covers
+# preemption.
 FRAGMENT='
 CONFIG_KASAN=y
 CONFIG_KASAN_GENERIC=y
@@ -69,6 +72,10 @@ CONFIG_KVM_INTEL=y
 CONFIG_DEBUG_INFO_NONE=y
 CONFIG_DEBUG_INFO=n
 CONFIG_WERROR=n
+CONFIG_PREEMPT_DYNAMIC=n
+CONFIG_PREEMPT=n
+CONFIG_PREEMPT_NONE=n
+CONFIG_PREEMPT_VOLUNTARY=y
 CONFIG_FTRACE=n
 CONFIG_KPROBES=n
 CONFIG_BPF_SYSCALL=n
