@@ -478,21 +478,24 @@ static uint64_t engine_holes(struct engine_ctx *ctx, struct engine_client *c,
 }
 
 /*
- * Resolve the fault at @addr with the first @pages pages of the bounce
- * buffer, the contents of pages [idx, idx + pages) of @o, which its
- * store lacks (engine_holes()): write them into the store, mark them
- * clean, wake (see the top).  Returns the pages filled, 0 if none (the
- * failure is handled).
+ * Resolve the fault at @fault with the first @pages pages of the bounce
+ * buffer, the contents of pages [idx, idx + pages) of @o, mapped from
+ * @addr on, which its store lacks (engine_holes()): write them into the
+ * store, mark them clean, wake (see the top).  A write that stops short
+ * of the faulting page (a page there after all, no memory) still wakes
+ * its thread, which faults again.  Returns the pages filled, 0 if none
+ * (the failure is handled).
  */
 static uint64_t engine_store_fill(struct engine_ctx *ctx,
 				  struct engine_client *c, struct pobj *o,
-				  uint64_t addr, uint64_t idx, uint64_t pages)
+				  uint64_t addr, uint64_t idx, uint64_t pages,
+				  uint64_t fault)
 {
 	int64_t done = objcache_store_write(&ctx->objs, o, idx, pages);
 	uint64_t n;
 
 	if (done <= 0) {
-		engine_resolve_failed(ctx, c, "write(store)", addr, done,
+		engine_resolve_failed(ctx, c, "write(store)", fault, done,
 				      false);
 		return 0;
 	}
@@ -500,6 +503,8 @@ static uint64_t engine_store_fill(struct engine_ctx *ctx,
 	objcache_clean_filled(&ctx->objs, o, idx, n);
 	paging_filled(&ctx->objs, o, idx, n);
 	engine_wake_range(ctx, c, addr, n * ctx->page_size);
+	if (fault - addr >= n * ctx->page_size)
+		engine_wake_page(ctx, c, fault);
 	return n;
 }
 
@@ -557,7 +562,7 @@ static void engine_fill_file(struct engine_ctx *ctx, struct engine_client *c,
 		return;
 	if (objcache_read_file(&ctx->objs, o, start, pages))
 		return;		/* logged; left waiting, see engine_fill_object */
-	n = engine_store_fill(ctx, c, o, at, start, pages);
+	n = engine_store_fill(ctx, c, o, at, start, pages, addr);
 	if (!n)
 		return;
 	count(ctx, VMO_PSTAT_PAGES_FILE, n);
@@ -582,7 +587,7 @@ static void engine_fill_shadow(struct engine_ctx *ctx, struct engine_client *c,
 	src = objcache_read_shadow(&ctx->objs, o, idx);
 	if (src < 0)
 		return;		/* logged; left waiting, see engine_fill_object */
-	n = engine_store_fill(ctx, c, o, addr, idx, 1);
+	n = engine_store_fill(ctx, c, o, addr, idx, 1, addr);
 	count(ctx, src == FILL_ZERO ? VMO_PSTAT_PAGES_SHADOW_ZERO :
 	      VMO_PSTAT_PAGES_PARENT, n);
 }
@@ -607,7 +612,7 @@ static bool engine_page_in(struct engine_ctx *ctx, struct engine_client *c,
 		return true;
 	if (paging_read_in(&ctx->objs, o, idx, pages))
 		return true;
-	n = engine_store_fill(ctx, c, o, addr, idx, pages);
+	n = engine_store_fill(ctx, c, o, addr, idx, pages, addr);
 	if (!n)
 		return true;
 	count(ctx, VMO_PSTAT_PAGES_IN, n);
