@@ -28,10 +28,12 @@
 
 #include "libvmo.h"
 
+/* THREAD_ID: the pager can end a fault it cannot serve with SIGBUS. */
 #define VMO_UFFD_FEATURES (UFFD_FEATURE_MISSING_SHMEM | \
 			   UFFD_FEATURE_EVENT_REMAP | \
 			   UFFD_FEATURE_EVENT_REMOVE | \
-			   UFFD_FEATURE_EVENT_UNMAP)
+			   UFFD_FEATURE_EVENT_UNMAP | \
+			   UFFD_FEATURE_THREAD_ID)
 
 /*
  * A handle may be used from many threads: @lock guards the lazy client

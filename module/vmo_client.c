@@ -19,7 +19,10 @@
 #include <linux/magic.h>
 #include <linux/mm.h>
 #include <linux/module.h>
+#include <linux/pid_namespace.h>
 #include <linux/sched/mm.h>
+#include <linux/sched/signal.h>
+#include <linux/sched/task.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 
@@ -37,6 +40,7 @@ static void vmo_client_free(struct vmo_client *c)
 	/* Waits for a ->release that may be running right now. */
 	mmu_notifier_unregister(&c->mn, c->mm);
 	mmdrop(c->mm);
+	put_pid_ns(c->pid_ns);
 	fput(c->uffd);
 	kfree(c->gone_ev);
 	kfree(c);
@@ -193,6 +197,7 @@ static struct vmo_client *vmo_client_alloc(struct file *uffd)
 	c->uffd = uffd;
 	c->tgid = task_tgid_nr(current);
 	c->mm = current->mm;
+	c->pid_ns = get_pid_ns(task_active_pid_ns(current));
 	return c;
 }
 
@@ -266,6 +271,7 @@ unregister:
 	mmu_notifier_unregister(&c->mn, c->mm);
 drop_mm:
 	mmdrop(c->mm);
+	put_pid_ns(c->pid_ns);
 	kfree(c->gone_ev);
 	kfree(c);
 put_uffd:
@@ -424,5 +430,58 @@ long vmo_ioctl_mappings(struct vmo_session *s, void __user *argp)
 	    copy_to_user(argp, &req, sizeof(req)))
 		ret = -EFAULT;
 	kfree(buf);
+	return ret;
+}
+
+/* Thread @tid of client @c (numbered in its pid namespace), counted. */
+static struct task_struct *vmo_client_thread(struct vmo_client *c, pid_t tid)
+{
+	struct task_struct *t;
+
+	rcu_read_lock();
+	t = pid_task(find_pid_ns(tid, c->pid_ns), PIDTYPE_PID);
+	/* Only a thread of the client's address space: never anyone else. */
+	if (t && READ_ONCE(t->mm) == c->mm)
+		get_task_struct(t);
+	else
+		t = NULL;
+	rcu_read_unlock();
+	return t;
+}
+
+/*
+ * VMO_IOC_PAGER_SIGBUS: a page can never be served (its file or its
+ * backing store slot cannot be read): the faulting thread gets SIGBUS
+ * at the address, as from the kernel's own fault path.  The pager wakes
+ * it after; it then takes the signal before it could fault again.
+ */
+long vmo_ioctl_pager_sigbus(struct vmo_session *s, void __user *argp)
+{
+	struct vmo_pager_sigbus req;
+	struct kernel_siginfo info;
+	struct task_struct *t;
+	struct vmo_client *c;
+	int ret;
+
+	if (copy_from_user(&req, argp, sizeof(req)))
+		return -EFAULT;
+	if (req.flags || vmo_nonzero(req.reserved) || !req.tid ||
+	    req.tid > PID_MAX_LIMIT)
+		return -EINVAL;
+	mutex_lock(&vmo_lock);
+	c = vmo_client_get_by_id(req.client_id);
+	mutex_unlock(&vmo_lock);
+	if (!c)
+		return -ESRCH;
+	t = vmo_client_thread(c, (pid_t)req.tid);
+	vmo_client_put(c);
+	if (!t)
+		return -ESRCH;
+	clear_siginfo(&info);
+	info.si_signo = SIGBUS;
+	info.si_code = BUS_ADRERR;
+	info.si_addr = u64_to_user_ptr(req.addr);
+	ret = send_sig_info(SIGBUS, &info, t);
+	put_task_struct(t);
 	return ret;
 }

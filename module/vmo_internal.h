@@ -130,6 +130,8 @@ struct vmo_request {
  *	one from the session, and temporary ones from pager requests.
  * @uffd: the client's userfaultfd (counted reference).
  * @mm: the client's address space (mmgrab'ed).
+ * @pid_ns: its pid namespace (counted): thread ids in its uffd messages
+ *	are numbered there.
  * @mn: notifier telling us when @mm exits.
  * @node: entry in vmo_clients while registered, under vmo_lock.
  * @ended: the client has left the registry (under vmo_lock).
@@ -143,6 +145,7 @@ struct vmo_client {
 	struct kref ref;
 	struct file *uffd;
 	struct mm_struct *mm;
+	struct pid_namespace *pid_ns;
 	struct mmu_notifier mn;
 	struct list_head node;
 	bool ended;
@@ -244,6 +247,7 @@ const char *vmo_kind_name(u32 kind);
 long vmo_ioctl_client_attach(struct vmo_session *s, void __user *argp);
 long vmo_ioctl_map_notify(struct vmo_session *s, void __user *argp);
 long vmo_ioctl_mappings(struct vmo_session *s, void __user *argp);
+long vmo_ioctl_pager_sigbus(struct vmo_session *s, void __user *argp);
 void vmo_session_client_release(struct vmo_session *s);
 struct vmo_client *vmo_client_get_by_id(u64 id);
 void vmo_client_put(struct vmo_client *c);

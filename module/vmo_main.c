@@ -106,6 +106,7 @@ static const struct vmo_ioctl_desc vmo_ioctls[] = {
 	{ VMO_IOC_PAGER_DONE,	 VMO_ROLE_PAGER,  vmo_ioctl_pager_done },
 	{ VMO_IOC_PAGER_EVICT,	 VMO_ROLE_PAGER,  vmo_ioctl_pager_evict },
 	{ VMO_IOC_PAGER_RECORD,	 VMO_ROLE_PAGER,  vmo_ioctl_pager_record },
+	{ VMO_IOC_PAGER_SIGBUS,	 VMO_ROLE_PAGER,  vmo_ioctl_pager_sigbus },
 	{ VMO_IOC_SCAVENGE,	 VMO_ROLE_NONE,	  vmo_ioctl_scavenge },
 };
 

@@ -105,6 +105,11 @@ uint64_t engine_scavenge(struct engine_ctx *ctx, uint64_t want)
 	return got;
 }
 
+void engine_set_sigbus(struct engine_ctx *ctx, engine_sigbus_fn fn)
+{
+	ctx->sigbus = fn;
+}
+
 void engine_set_fill_gate(struct engine_ctx *ctx, engine_fill_gate_fn gate,
 			  void *arg)
 {
@@ -287,6 +292,36 @@ static void engine_resolve_failed(struct engine_ctx *ctx,
 	count(ctx, VMO_PSTAT_ERRORS, 1);
 	log_err("client %llu: %s at %#llx: %s", (ull)c->id, what, (ull)addr,
 		strerror((int)-err));
+}
+
+/*
+ * A fill at @addr failed with @err (logged where it failed).  A failure
+ * that may pass (no memory) wakes the thread to fault again.  Any other
+ * means the page can never be served (its file or its backing store
+ * slot cannot be read): the thread gets SIGBUS, as the kernel's own
+ * fault path would give it, then is woken to take it.  A client whose
+ * messages name no thread (no UFFD_FEATURE_THREAD_ID), or a pager that
+ * cannot signal, leaves it waiting: a new pager tries again.
+ */
+static void engine_fill_failed(struct engine_ctx *ctx,
+			       struct engine_client *c, uint64_t addr,
+			       int err)
+{
+	if (err == -ENOMEM || err == -EAGAIN || err == -EINTR) {
+		engine_wake_page(ctx, c, addr);
+		return;
+	}
+	if (!ctx->sigbus || !ctx->fault_tid) {
+		log_warn("client %llu: fault at %#llx cannot be served (%s): left waiting",
+			 (ull)c->id, (ull)addr, strerror(-err));
+		return;
+	}
+	if (ctx->sigbus(ctx, c, addr, ctx->fault_tid))
+		return;		/* logged by the callback */
+	count(ctx, VMO_PSTAT_FAULTS_SIGBUS, 1);
+	log_warn("client %llu: fault at %#llx cannot be served (%s): SIGBUS to thread %u",
+		 (ull)c->id, (ull)addr, strerror(-err), ctx->fault_tid);
+	engine_wake_page(ctx, c, addr);
 }
 
 static bool range_holds(const struct vmo_range *r, uint64_t addr,
@@ -544,6 +579,7 @@ static void engine_fill_file(struct engine_ctx *ctx, struct engine_client *c,
 {
 	uint64_t ps = ctx->page_size, idx = page_index(ctx, r, addr);
 	uint64_t window = ra_window(ctx, r, addr), pages, n, start, at;
+	int ret;
 
 	start = file_fill_start(ctx, r, o, idx);
 	if (idx - start >= ctx->cluster)
@@ -560,8 +596,11 @@ static void engine_fill_file(struct engine_ctx *ctx, struct engine_client *c,
 	pages = engine_holes(ctx, c, o, addr, start, pages);
 	if (!pages)
 		return;
-	if (objcache_read_file(&ctx->objs, o, start, pages))
-		return;		/* logged; left waiting, see engine_fill_object */
+	ret = objcache_read_file(&ctx->objs, o, start, pages);
+	if (ret) {
+		engine_fill_failed(ctx, c, addr, ret);
+		return;
+	}
 	n = engine_store_fill(ctx, c, o, at, start, pages, addr);
 	if (!n)
 		return;
@@ -585,8 +624,10 @@ static void engine_fill_shadow(struct engine_ctx *ctx, struct engine_client *c,
 	if (!engine_holes(ctx, c, o, addr, idx, 1))
 		return;
 	src = objcache_read_shadow(&ctx->objs, o, idx);
-	if (src < 0)
-		return;		/* logged; left waiting, see engine_fill_object */
+	if (src < 0) {
+		engine_fill_failed(ctx, c, addr, src);
+		return;
+	}
 	n = engine_store_fill(ctx, c, o, addr, idx, 1, addr);
 	count(ctx, src == FILL_ZERO ? VMO_PSTAT_PAGES_SHADOW_ZERO :
 	      VMO_PSTAT_PAGES_PARENT, n);
@@ -603,6 +644,7 @@ static bool engine_page_in(struct engine_ctx *ctx, struct engine_client *c,
 			   uint64_t pages, uint64_t window)
 {
 	uint64_t idx = page_index(ctx, r, addr), n;
+	int ret;
 
 	pages = paging_record_run(o, idx, pages, true);
 	if (!pages)
@@ -610,8 +652,11 @@ static bool engine_page_in(struct engine_ctx *ctx, struct engine_client *c,
 	pages = engine_holes(ctx, c, o, addr, idx, pages);
 	if (!pages)
 		return true;
-	if (paging_read_in(&ctx->objs, o, idx, pages))
+	ret = paging_read_in(&ctx->objs, o, idx, pages);
+	if (ret) {
+		engine_fill_failed(ctx, c, addr, ret);
 		return true;
+	}
 	n = engine_store_fill(ctx, c, o, addr, idx, pages, addr);
 	if (!n)
 		return true;
@@ -818,6 +863,7 @@ static void engine_fault(struct engine_ctx *ctx, struct engine_client *c,
 		  minor ? "minor" : "missing", (ull)addr,
 		  msg->arg.pagefault.flags & UFFD_PAGEFAULT_FLAG_WRITE ?
 		  " (write)" : "");
+	ctx->fault_tid = msg->arg.pagefault.feat.ptid;
 	r = engine_find(ctx, c, addr, &tmp);
 	if (!r)
 		return;

@@ -67,6 +67,15 @@ typedef int (*engine_lookup_fn)(struct engine_ctx *ctx,
 				struct engine_client *c, uint64_t addr,
 				struct vmo_range *out);
 
+/*
+ * Ends thread @tid's fault at @addr of client @c with SIGBUS (the
+ * daemon: VMO_IOC_PAGER_SIGBUS); the engine wakes it after.  Returns 0
+ * or -errno.
+ */
+typedef int (*engine_sigbus_fn)(struct engine_ctx *ctx,
+				struct engine_client *c, uint64_t addr,
+				uint32_t tid);
+
 struct engine_ctx {
 	struct vmo_counters ctr;
 	unsigned int cluster;	/* most pages per demand-zero fill */
@@ -76,6 +85,8 @@ struct engine_ctx {
 	struct objcache objs;	/* objects opened for file and shadow fills */
 	engine_fill_gate_fn fill_gate;	/* NULL: fills are not gated */
 	void *gate_arg;		/* for the callback */
+	engine_sigbus_fn sigbus;	/* NULL: unservable faults wait */
+	uint32_t fault_tid;	/* the fault being served: its thread, or 0 */
 };
 
 /* Returns 0 or -ENOMEM. */
@@ -105,6 +116,9 @@ void engine_set_backing(struct engine_ctx *ctx, struct backing *bk);
  * pages dropped from the stores.
  */
 uint64_t engine_scavenge(struct engine_ctx *ctx, uint64_t want);
+
+/* End faults that can never be served through @fn (NULL: they wait). */
+void engine_set_sigbus(struct engine_ctx *ctx, engine_sigbus_fn fn);
 
 /* Gate every fill through @gate (NULL: none). */
 void engine_set_fill_gate(struct engine_ctx *ctx, engine_fill_gate_fn gate,

@@ -332,7 +332,7 @@ static int pager_lookup(struct engine_ctx *ctx, struct engine_client *c,
 	} while (ret < 0 && errno == EINTR);
 	if (ret < 0) {
 		ret = -errno;
-		if (ret != -ENOENT && ret != -ESRCH)
+		if (ret != -ENOENT && ret != -ESRCH && ret != -ENXIO)
 			log_err("VMO_IOC_PAGER_LOOKUP(client %llu, %#llx): %s",
 				(ull)c->id, (ull)addr, strerror(errno));
 		return ret;
@@ -344,6 +344,30 @@ static int pager_lookup(struct engine_ctx *ctx, struct engine_client *c,
 	out->obj_size = lk.obj_size;
 	out->kind = lk.kind;
 	out->flags = lk.flags;
+	return 0;
+}
+
+/* engine_sigbus_fn: VMO_IOC_PAGER_SIGBUS. */
+static int pager_sigbus(struct engine_ctx *ctx, struct engine_client *c,
+			uint64_t addr, uint32_t tid)
+{
+	struct pager *p = ctx->lookup_arg;
+	struct vmo_pager_sigbus req = {
+		.client_id = c->id,
+		.addr = addr,
+		.tid = tid,
+	};
+	int ret;
+
+	do {
+		ret = ioctl(p->session, VMO_IOC_PAGER_SIGBUS, &req);
+	} while (ret < 0 && errno == EINTR);
+	if (ret < 0) {
+		ret = -errno;
+		log_err("VMO_IOC_PAGER_SIGBUS(client %llu, thread %u, %#llx): %s",
+			(ull)c->id, tid, (ull)addr, strerror(-ret));
+		return ret;
+	}
 	return 0;
 }
 
@@ -1549,6 +1573,7 @@ int main(int argc, char **argv)
 	engine_set_objects(&p.eng, pager_object, pager_clean, pager_evict, &p);
 	engine_set_records(&p.eng, pager_record);
 	engine_set_fill_gate(&p.eng, headroom_gate, &p);
+	engine_set_sigbus(&p.eng, pager_sigbus);
 	p.wake_start = wake_start();
 
 	if (setup(&p) < 0) {

@@ -1690,6 +1690,73 @@ static int sync_object(FIXTURE_DATA(engine) *self, uint64_t id,
 	return ret;
 }
 
+/* engine_sigbus_fn standing in for VMO_IOC_PAGER_SIGBUS. */
+static struct {
+	int calls;
+	uint64_t addr;
+	uint32_t tid;
+} sigbus_stub;
+
+static int stub_sigbus(struct engine_ctx *ctx, struct engine_client *c,
+		       uint64_t addr, uint32_t tid)
+{
+	(void)ctx;
+	(void)c;
+	sigbus_stub.calls++;
+	sigbus_stub.addr = addr;
+	sigbus_stub.tid = tid;
+	return 0;
+}
+
+/*
+ * The file under a file object cannot be read (here: open write-only):
+ * the page can never be served, so the faulting thread is sent SIGBUS
+ * (the thread the message names) and woken to take it, as the kernel's
+ * own fault path would.  Before, it was left waiting for ever.
+ */
+TEST_F(engine, unreadable_file_page_ends_in_sigbus)
+{
+	size_t ps = self->ps;
+	struct uffd_msg m;
+	struct vmo_counters s;
+	char path[64], *map;
+	int fd, wfd;
+
+	SKIP_IF_NO_UFFD();
+	vlog_level = VLOG_SILENT;
+	fd = make_file(4 * ps, 3);
+	ASSERT_LE(0, fd);
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	wfd = open(path, O_WRONLY | O_CLOEXEC);
+	ASSERT_LE(0, wfd);
+	ASSERT_LE(0, add_object(self, 2, VMO_KIND_FILE, 0, 4 * ps, 0, 0, wfd,
+				4 * ps));
+	map = map_object(self, 2, true);
+	ASSERT_NE(NULL, map);
+	memset(&sigbus_stub, 0, sizeof(sigbus_stub));
+	engine_set_sigbus(&self->ctx, stub_sigbus);
+
+	m = fault_msg(map + 2 * ps, 0);
+	m.arg.pagefault.feat.ptid = 4242;
+	handle(self, &m);
+	s = snap(self);
+	EXPECT_EQ(1, sigbus_stub.calls);
+	EXPECT_EQ((uintptr_t)map + 2 * ps, sigbus_stub.addr);
+	EXPECT_EQ(4242, sigbus_stub.tid);
+	EXPECT_EQ(1, CTR(s, FAULTS_SIGBUS));
+	EXPECT_EQ(1, CTR(s, WAKES));
+	EXPECT_EQ(0, CTR(s, PAGES_FILE));
+
+	/* A message naming no thread (an old client): left waiting. */
+	m.arg.pagefault.feat.ptid = 0;
+	handle(self, &m);
+	s = snap(self);
+	EXPECT_EQ(1, sigbus_stub.calls);
+	EXPECT_EQ(1, CTR(s, WAKES));
+	close(wfd);
+	close(fd);
+}
+
 TEST_F(engine, file_fill_contents)
 {
 	size_t ps = self->ps;

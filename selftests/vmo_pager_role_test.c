@@ -7,6 +7,7 @@
  * would serve it): the test reaches stores through their fds and its own
  * plain mappings of them.  Every test ends with the system's pager back.
  */
+#include <linux/userfaultfd.h>
 #include <pthread.h>
 #include <sys/mman.h>
 
@@ -604,6 +605,137 @@ TEST_F(role, record_freed_kept_when_copy_out_faults)
 	r.obj_id = 0;
 	ASSERT_EQ(0, do_record(self, &r));
 	EXPECT_EQ(0, r.count);
+}
+
+/* ---- SIGBUS: ending a fault that can never be served ---- */
+
+static void *sigbus_expected;
+
+static void on_sigbus(int sig, siginfo_t *si, void *uc)
+{
+	(void)sig;
+	(void)uc;
+	_exit(si->si_addr == sigbus_expected && si->si_code == BUS_ADRERR ?
+	      42 : 43);
+}
+
+/* A client that faults on its object's first page and waits there. */
+static int sigbus_client(void)
+{
+	struct sigaction sa = { .sa_sigaction = on_sigbus,
+				.sa_flags = SA_SIGINFO };
+	struct vmo_lib *v;
+	unsigned char *p;
+	int obj;
+
+	if (vmo_open(&v))
+		return 2;
+	obj = vmo_create_anon(v, 4 * PAGE, 0, NULL);
+	if (obj < 0 || vmo_map(v, obj, 0, 4 * PAGE, PROT_READ, MAP_SHARED,
+			       (void **)&p))
+		return 3;
+	sigbus_expected = p + PAGE;
+	sigaction(SIGBUS, &sa, NULL);
+	return *(volatile unsigned char *)(p + PAGE);	/* waits: no pager */
+}
+
+/* The next CLIENT_NEW event: its uffd (in this process) and client id. */
+static int next_client(FIXTURE_DATA(role) *self, uint64_t *id)
+{
+	struct vmo_event ev;
+	int i;
+
+	for (i = 0; i < 2000; i++) {
+		memset(&ev, 0, sizeof(ev));
+		if (ioctl(self->pager, VMO_IOC_PAGER_EVENT, &ev) < 0) {
+			vmo_util_sleep_ms(5);
+			continue;
+		}
+		if (ev.type == VMO_EV_CLIENT_NEW) {
+			*id = ev.client_id;
+			return (int)ev.uffd;
+		}
+	}
+	return -1;
+}
+
+/* The next fault message on @uffd. */
+static bool next_fault(int uffd, struct uffd_msg *m)
+{
+	int i;
+
+	for (i = 0; i < 2000; i++) {
+		if (read(uffd, m, sizeof(*m)) == sizeof(*m) &&
+		    m->event == UFFD_EVENT_PAGEFAULT)
+			return true;
+		vmo_util_sleep_ms(5);
+	}
+	return false;
+}
+
+/*
+ * The pager ends a fault with SIGBUS: the faulting thread (named by its
+ * uffd message) gets it, BUS_ADRERR at the address, once woken.
+ */
+TEST_F(role, sigbus_reaches_the_faulting_thread)
+{
+	struct vmo_pager_sigbus req = {};
+	struct uffdio_range wake;
+	struct uffd_msg m;
+	uint64_t id = 0;
+	int status, uffd;
+	pid_t pid;
+
+	pid = fork();
+	ASSERT_GE(pid, 0);
+	if (!pid)
+		_exit(sigbus_client());
+	uffd = next_client(self, &id);
+	ASSERT_GE(uffd, 0);
+	ASSERT_TRUE(next_fault(uffd, &m));
+	ASSERT_NE(0, m.arg.pagefault.feat.ptid);	/* UFFD_FEATURE_THREAD_ID */
+
+	req.client_id = id;
+	req.addr = m.arg.pagefault.address & ~(PAGE - 1);
+	req.tid = m.arg.pagefault.feat.ptid;
+	/* Not a thread of that client: refused. */
+	req.tid = (uint32_t)getpid();
+	EXPECT_EQ(-ESRCH, vmo_util_ioctl(self->pager, VMO_IOC_PAGER_SIGBUS,
+					 &req));
+	req.tid = 0;
+	EXPECT_EQ(-EINVAL, vmo_util_ioctl(self->pager, VMO_IOC_PAGER_SIGBUS,
+					  &req));
+	req.tid = m.arg.pagefault.feat.ptid;
+	req.flags = 1;
+	EXPECT_EQ(-EINVAL, vmo_util_ioctl(self->pager, VMO_IOC_PAGER_SIGBUS,
+					  &req));
+	req.flags = 0;
+	req.reserved[1] = 1;
+	EXPECT_EQ(-EINVAL, vmo_util_ioctl(self->pager, VMO_IOC_PAGER_SIGBUS,
+					  &req));
+	req.reserved[1] = 0;
+	req.client_id = ~0ULL;
+	EXPECT_EQ(-ESRCH, vmo_util_ioctl(self->pager, VMO_IOC_PAGER_SIGBUS,
+					 &req));
+	req.client_id = id;
+	EXPECT_EQ(0, vmo_util_ioctl(self->pager, VMO_IOC_PAGER_SIGBUS, &req));
+	wake.start = req.addr;
+	wake.len = PAGE;
+	EXPECT_EQ(0, ioctl(uffd, UFFDIO_WAKE, &wake));
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status)) TH_LOG("status %#x", status);
+	EXPECT_EQ(42, WEXITSTATUS(status));
+	close(uffd);
+}
+
+TEST_F(role, sigbus_needs_the_pager_role)
+{
+	struct vmo_pager_sigbus req = { .client_id = 1, .tid = 1 };
+	int s = vmo_util_session();
+
+	ASSERT_GE(s, 0);
+	EXPECT_EQ(-EBADFD, vmo_util_ioctl(s, VMO_IOC_PAGER_SIGBUS, &req));
+	close(s);
 }
 
 TEST_HARNESS_MAIN

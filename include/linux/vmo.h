@@ -445,6 +445,7 @@ enum vmo_pstat {
 	VMO_PSTAT_BACKGROUND_PAGES,	/* pages given back to keep headroom */
 	VMO_PSTAT_META_BYTES,		/* pager metadata for page tracking */
 	VMO_PSTAT_FAULTS_WP,		/* write-protect faults lifted */
+	VMO_PSTAT_FAULTS_SIGBUS,	/* faults ended with SIGBUS */
 	VMO_PSTAT_NR,
 };
 
@@ -695,6 +696,28 @@ struct vmo_pager_done {
 };
 
 /**
+ * struct vmo_pager_sigbus - end a fault that can never be served
+ * @client_id: the client.
+ * @addr: the faulting address (si_addr).
+ * @tid: the faulting thread, as its uffd message names it
+ *	(UFFD_FEATURE_THREAD_ID: numbered in the client's pid namespace).
+ * @flags: must be 0.
+ * @reserved: must be 0.
+ *
+ * VMO_IOC_PAGER_SIGBUS sends the thread SIGBUS (BUS_ADRERR at @addr), as
+ * the kernel does when a file page cannot be read; the pager then wakes
+ * it.  ESRCH if the client, or a thread @tid of its address space, is
+ * gone.
+ */
+struct vmo_pager_sigbus {
+	__u64 client_id;
+	__u64 addr;
+	__u32 tid;
+	__u32 flags;
+	__u64 reserved[2];
+};
+
+/**
  * struct vmo_pager_stats - counters the pager publishes (VMO_IOC_PAGER_STATS)
  * @counters: indexed by enum vmo_pstat; slots from VMO_PSTAT_NR on are
  *	reserved and must be 0.
@@ -719,6 +742,7 @@ struct vmo_pager_stats {
 #define VMO_IOC_PAGER_DONE	_IOW(VMO_IOC_MAGIC, 0x16, struct vmo_pager_done)
 #define VMO_IOC_PAGER_EVICT	_IOWR(VMO_IOC_MAGIC, 0x17, struct vmo_pager_evict)
 #define VMO_IOC_PAGER_RECORD	_IOWR(VMO_IOC_MAGIC, 0x18, struct vmo_pager_record)
+#define VMO_IOC_PAGER_SIGBUS	_IOW(VMO_IOC_MAGIC, 0x19, struct vmo_pager_sigbus)
 #define VMO_IOC_SCAVENGE	_IOWR(VMO_IOC_MAGIC, 0x20, struct vmo_scavenge)
 
 /* On an object fd. */
