@@ -89,6 +89,17 @@ struct vmo_client *vmo_client_get_by_id(u64 id)
 	return NULL;
 }
 
+/* vmo_client_get_by_id() for a caller without vmo_lock. */
+struct vmo_client *vmo_client_get(u64 id)
+{
+	struct vmo_client *c;
+
+	mutex_lock(&vmo_lock);
+	c = vmo_client_get_by_id(id);
+	mutex_unlock(&vmo_lock);
+	return c;
+}
+
 /*
  * Takes @c out of the registry and tells the pager to let go of its
  * uffd.  Returns true the first time, when the caller must drop the
@@ -468,9 +479,7 @@ long vmo_ioctl_pager_sigbus(struct vmo_session *s, void __user *argp)
 	if (req.flags || vmo_nonzero(req.reserved) || !req.tid ||
 	    req.tid > PID_MAX_LIMIT)
 		return -EINVAL;
-	mutex_lock(&vmo_lock);
-	c = vmo_client_get_by_id(req.client_id);
-	mutex_unlock(&vmo_lock);
+	c = vmo_client_get(req.client_id);
 	if (!c)
 		return -ESRCH;
 	t = vmo_client_thread(c, (pid_t)req.tid);

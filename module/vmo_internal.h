@@ -250,6 +250,7 @@ long vmo_ioctl_mappings(struct vmo_session *s, void __user *argp);
 long vmo_ioctl_pager_sigbus(struct vmo_session *s, void __user *argp);
 void vmo_session_client_release(struct vmo_session *s);
 struct vmo_client *vmo_client_get_by_id(u64 id);
+struct vmo_client *vmo_client_get(u64 id);
 void vmo_client_put(struct vmo_client *c);
 
 /* vmo_pager.c */

@@ -506,9 +506,7 @@ long vmo_ioctl_pager_lookup(struct vmo_session *s, void __user *argp)
 	if (vmo_nonzero(req.reserved))
 		return -EINVAL;
 
-	mutex_lock(&vmo_lock);
-	c = vmo_client_get_by_id(req.client_id);
-	mutex_unlock(&vmo_lock);
+	c = vmo_client_get(req.client_id);
 	if (!c)
 		return -ESRCH;
 	ret = vmo_lookup_vma(c, &req);

@@ -257,16 +257,16 @@ TEST_F(file, sync_never_grows_a_truncated_file)
 }
 
 /*
- * msync(MS_SYNC) on a mapping of a shared file object writes it back,
- * as on a mapping of the file itself.  Before, the store's fsync was
- * noop_fsync: msync returned 0 and the file kept its old content.
+ * msync(MS_SYNC) on a mapping of a shared file object writes it back, as
+ * on a mapping of the file itself, and so does fsync(2) of the object
+ * fd.  Before, the store's fsync was noop_fsync: msync returned 0 and the
+ * file kept its old content (and fsync of the object fd was EINVAL).
  */
-TEST_F(file, msync_writes_shared_object_back)
+TEST_F(file, msync_and_fsync_write_shared_object_back)
 {
 	int obj = vmo_create_file(self->v, self->fd, 0, FILE_PAGES * PAGE,
 				  VMO_CREATE_SHARED, NULL);
-	unsigned char b;
-	unsigned char *p;
+	unsigned char b, *p;
 
 	ASSERT_GE(obj, 0);
 	p = map_obj(self->v, obj, FILE_PAGES * PAGE);
@@ -275,20 +275,7 @@ TEST_F(file, msync_writes_shared_object_back)
 	ASSERT_EQ(0, msync(p, FILE_PAGES * PAGE, MS_SYNC));
 	ASSERT_EQ(1, pread(self->fd, &b, 1, 2 * PAGE + 3));
 	EXPECT_EQ((unsigned char)~self->content[2 * PAGE + 3], b);
-	close(obj);
-}
 
-/* fsync(2) of the object fd does the same. */
-TEST_F(file, fsync_of_object_fd_writes_back)
-{
-	int obj = vmo_create_file(self->v, self->fd, 0, FILE_PAGES * PAGE,
-				  VMO_CREATE_SHARED, NULL);
-	unsigned char b;
-	unsigned char *p;
-
-	ASSERT_GE(obj, 0);
-	p = map_obj(self->v, obj, FILE_PAGES * PAGE);
-	ASSERT_NE(NULL, p);
 	p[7 * PAGE] = (unsigned char)~self->content[7 * PAGE];
 	ASSERT_EQ(0, fsync(obj));
 	ASSERT_EQ(1, pread(self->fd, &b, 1, 7 * PAGE));

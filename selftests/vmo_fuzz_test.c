@@ -491,9 +491,8 @@ TEST(fuzz)
 	pid_t pids[WORKERS], w;
 	int files[2], pipes[WORKERS][2], status, i, alive;
 	struct rng r = { seed ^ 0x9e3779b97f4a7c15ULL };
+	struct vmo_util_pmap m;
 	struct vmo_lib *v;
-	unsigned char *p;
-	int ffd, obj;
 
 	ASSERT_GE(objects, 0);
 	files[0] = vmo_util_pattern_file(64 * PAGE);
@@ -567,18 +566,11 @@ TEST(fuzz)
 		TH_LOG("objects %lld (was %lld), clients %lld (was %lld)",
 		       vmo_util_stat("objects"), objects,
 		       vmo_util_stat("clients"), clients);
-	ffd = vmo_util_pattern_file(8 * PAGE);
-	ASSERT_GE(ffd, 0);
 	ASSERT_EQ(0, vmo_open(&v));
-	obj = vmo_create_file(v, ffd, 0, 8 * PAGE, 0, NULL);
-	ASSERT_GE(obj, 0);
-	ASSERT_EQ(0, vmo_map(v, obj, 0, 8 * PAGE, PROT_READ, MAP_SHARED,
-			     (void **)&p));
-	EXPECT_TRUE(vmo_util_page_is_pattern(p, 5));
-	vmo_unmap(v, p, 8 * PAGE);
-	close(obj);
+	ASSERT_EQ(0, vmo_util_pattern_map(v, 8, PROT_READ, &m));
+	EXPECT_TRUE(vmo_util_page_is_pattern(m.p, 5));
+	vmo_util_pattern_unmap(v, &m);
 	vmo_close(v);
-	close(ffd);
 	close(files[0]);
 	close(files[1]);
 	vmo_util_write_proc(UNPRIV_UFFD, "0");

@@ -98,18 +98,14 @@ static void *touch_main(void *arg)
 TEST_F(lifecycle, pager_restart_serves_waiting_fault)
 {
 	struct toucher t = {};
+	struct vmo_util_pmap m;
 	struct vmo_lib *v;
 	unsigned char *p;
 	pthread_t th;
-	int ffd, fd;
 
-	ffd = vmo_util_pattern_file(4 * PAGE);
-	ASSERT_GE(ffd, 0);
 	ASSERT_EQ(0, vmo_open(&v));
-	fd = vmo_create_file(v, ffd, 0, 4 * PAGE, 0, NULL);
-	ASSERT_GE(fd, 0);
-	ASSERT_EQ(0, vmo_map(v, fd, 0, 4 * PAGE, PROT_READ | PROT_WRITE,
-			     MAP_SHARED, (void **)&p));
+	ASSERT_EQ(0, vmo_util_pattern_map(v, 4, PROT_READ | PROT_WRITE, &m));
+	p = m.p;
 	p[PAGE] = 0x61;
 	/* The fill covered the block: make page 2 a hole again. */
 	ASSERT_EQ(0, madvise(p + 2 * PAGE, PAGE, MADV_REMOVE));
@@ -128,10 +124,8 @@ TEST_F(lifecycle, pager_restart_serves_waiting_fault)
 	EXPECT_EQ(0x61, p[PAGE]);
 	p[3 * PAGE] = 0x62;
 	EXPECT_EQ(0x62, p[3 * PAGE]);
-	vmo_unmap(v, p, 4 * PAGE);
-	close(fd);
+	vmo_util_pattern_unmap(v, &m);
 	vmo_close(v);
-	close(ffd);
 }
 
 TEST_F(lifecycle, rmmod_refused_while_in_use)

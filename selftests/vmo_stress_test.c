@@ -108,19 +108,17 @@ TEST(many_processes_one_object)
 {
 	const int procs = 6;
 	const size_t pages = 512;
+	struct vmo_util_pmap m;
 	struct vmo_lib *v;
 	unsigned char *p;
 	pid_t pid[6];
-	int ffd, fd, i;
+	int i;
 	size_t j;
 
-	ffd = vmo_util_pattern_file(pages * PAGE);
-	ASSERT_GE(ffd, 0);
 	ASSERT_EQ(0, vmo_open(&v));
-	fd = vmo_create_file(v, ffd, 0, pages * PAGE, 0, NULL);
-	ASSERT_GE(fd, 0);
-	ASSERT_EQ(0, vmo_map(v, fd, 0, pages * PAGE, PROT_READ | PROT_WRITE,
-			     MAP_SHARED, (void **)&p));
+	ASSERT_EQ(0, vmo_util_pattern_map(v, pages, PROT_READ | PROT_WRITE,
+					  &m));
+	p = m.p;
 	for (i = 0; i < procs; i++) {
 		pid[i] = fork();
 		ASSERT_GE(pid[i], 0);
@@ -141,10 +139,8 @@ TEST(many_processes_one_object)
 		ASSERT_EQ(j % procs + 1, p[j * PAGE]);
 		ASSERT_EQ(0, p[j * PAGE + PAGE - 1]);
 	}
-	ASSERT_EQ(0, vmo_unmap(v, p, pages * PAGE));
-	close(fd);
+	vmo_util_pattern_unmap(v, &m);
 	vmo_close(v);
-	close(ffd);
 }
 
 TEST(create_map_destroy_churn)

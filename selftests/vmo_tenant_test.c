@@ -106,18 +106,12 @@ static int freezer(pid_t pager)
 /* Another client: reads a file object's page (the pager's work). */
 static int reader(void)
 {
+	struct vmo_util_pmap m;
 	struct vmo_lib *v;
-	unsigned char *p;
-	int ffd, obj;
 
-	ffd = vmo_util_pattern_file(4 * PAGE);
-	if (ffd < 0 || vmo_open(&v))
+	if (vmo_open(&v) || vmo_util_pattern_map(v, 4, PROT_READ, &m))
 		return 2;
-	obj = vmo_create_file(v, ffd, 0, 4 * PAGE, 0, NULL);
-	if (obj < 0 || vmo_map(v, obj, 0, 4 * PAGE, PROT_READ, MAP_SHARED,
-			       (void **)&p))
-		return 3;
-	return vmo_util_page_is_pattern(p, 2) ? 0 : 4;
+	return vmo_util_page_is_pattern(m.p, 2) ? 0 : 4;
 }
 
 /*

@@ -697,19 +697,16 @@ TEST_F(mapped, two_mappings_in_one_process_share)
 TEST(two_processes_share)
 {
 	const size_t pages = 16;
+	struct vmo_util_pmap m;
 	struct vmo_lib *v;
 	unsigned char *p;
-	int ffd, obj;
 	pid_t pid;
 	size_t i;
 
-	ffd = vmo_util_pattern_file(pages * PAGE);
-	ASSERT_GE(ffd, 0);
 	ASSERT_EQ(0, vmo_open(&v));
-	obj = vmo_create_file(v, ffd, 0, pages * PAGE, 0, NULL);
-	ASSERT_GE(obj, 0);
-	ASSERT_EQ(0, vmo_map(v, obj, 0, pages * PAGE, PROT_READ | PROT_WRITE,
-			     MAP_SHARED, (void **)&p));
+	ASSERT_EQ(0, vmo_util_pattern_map(v, pages, PROT_READ | PROT_WRITE,
+					  &m));
+	p = m.p;
 	for (i = 0; i < pages / 2; i++)
 		p[i * PAGE] = 0;	/* the pattern is never 0 */
 	pid = fork();
@@ -730,10 +727,8 @@ TEST(two_processes_share)
 	for (i = 0; i < pages; i++)
 		ASSERT_EQ(0, p[i * PAGE]);
 	EXPECT_EQ(vmo_util_pattern(5 * PAGE + 1), p[5 * PAGE + 1]);
-	vmo_unmap(v, p, pages * PAGE);
-	close(obj);
+	vmo_util_pattern_unmap(v, &m);
 	vmo_close(v);
-	close(ffd);
 }
 
 TEST_F(mapped, child_maps_inherited_object)
@@ -823,29 +818,24 @@ TEST_F(mapped, mremap_keeps_serving)
 TEST(session_close_keeps_mapping_served)
 {
 	const size_t pages = 16;
+	struct vmo_util_pmap m;
 	struct vmo_lib *v;
-	unsigned char *p;
-	int ffd, obj;
 	size_t i;
 
-	ffd = vmo_util_pattern_file(pages * PAGE);
-	ASSERT_GE(ffd, 0);
 	ASSERT_EQ(0, vmo_open(&v));
-	obj = vmo_create_file(v, ffd, 0, pages * PAGE, 0, NULL);
-	ASSERT_GE(obj, 0);
-	ASSERT_EQ(0, vmo_map(v, obj, 0, pages * PAGE, PROT_READ | PROT_WRITE,
-			     MAP_SHARED, (void **)&p));
-	p[0] = 0;
+	ASSERT_EQ(0, vmo_util_pattern_map(v, pages, PROT_READ | PROT_WRITE,
+					  &m));
+	m.p[0] = 0;
 	/* Close the object fd and the session: the mapping still works. */
-	close(obj);
+	close(m.obj);
 	vmo_close(v);
 	ASSERT_EQ(0, vmo_open(&v));
 	for (i = 1; i < pages; i++)
-		ASSERT_TRUE(vmo_util_page_is_pattern(p, i));
-	EXPECT_EQ(0, p[0]);
-	munmap(p, pages * PAGE);
+		ASSERT_TRUE(vmo_util_page_is_pattern(m.p, i));
+	EXPECT_EQ(0, m.p[0]);
+	munmap(m.p, m.len);
 	vmo_close(v);
-	close(ffd);
+	close(m.ffd);
 }
 
 TEST_F(mapped, pager_counts_faults)

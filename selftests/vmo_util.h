@@ -298,6 +298,50 @@ static inline int vmo_util_pattern_file(size_t len)
 	return fd;
 }
 
+/* A file object over a pattern file, mapped (vmo_util_pattern_map()). */
+struct vmo_util_pmap {
+	int ffd;		/* the pattern file */
+	int obj;		/* the object */
+	unsigned char *p;	/* its mapping, from offset 0 */
+	size_t len;
+};
+
+/*
+ * A private file object over a new pattern file of @pages pages, mapped
+ * MAP_SHARED with @prot through @v: the pages it shows can only come
+ * from the pager.  Returns 0 or -errno (nothing left open).
+ */
+static inline int vmo_util_pattern_map(struct vmo_lib *v, size_t pages,
+				       int prot, struct vmo_util_pmap *m)
+{
+	int err;
+
+	m->len = pages * PAGE;
+	m->ffd = vmo_util_pattern_file(m->len);
+	if (m->ffd < 0)
+		return -EIO;
+	m->obj = vmo_create_file(v, m->ffd, 0, m->len, 0, NULL);
+	if (m->obj < 0) {
+		err = m->obj;
+		close(m->ffd);
+		return err;
+	}
+	err = vmo_map(v, m->obj, 0, m->len, prot, MAP_SHARED, (void **)&m->p);
+	if (err) {
+		close(m->obj);
+		close(m->ffd);
+	}
+	return err;
+}
+
+static inline void vmo_util_pattern_unmap(struct vmo_lib *v,
+					  struct vmo_util_pmap *m)
+{
+	vmo_unmap(v, m->p, m->len);
+	close(m->obj);
+	close(m->ffd);
+}
+
 /* Does page @pg of @p, a mapping from offset 0, hold the pattern's? */
 static inline bool vmo_util_page_is_pattern(const unsigned char *p, size_t pg)
 {
