@@ -12,7 +12,8 @@
 # alone).  Logs: build/vm-debug/{test,pressure}.log.
 #
 # Env: VM_TIMEOUT (default 3600 s a boot), VM_TEST_TIMEOUT (default
-# 1200 s a binary), and the rest of scripts/check.sh's and vm-run.sh's.
+# 1200 s a binary), VM_PRESSURE_MEM (default 512M), and the rest of
+# scripts/check.sh's and vm-run.sh's.
 set -euo pipefail
 
 here=$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")
@@ -39,8 +40,12 @@ echo "check-debug.sh: debug kernel $dir/bzImage (ready after $built min)," \
 	"module $mdir/vmo.ko" >&2
 vmstart=$SECONDS
 set +e
+# KASAN's shadow (an eighth of RAM) and kmemleak's pool come out of the
+# pressure VM's memory: 256 MiB left the pressure tests' set-up itself
+# under pressure (pages scavenged before the test's squeeze).
 VMO_KMOD=$mdir/vmo.ko VM_KERNEL=$dir/bzImage VM_KMEMLEAK=1 \
 	VM_OUTDIR=$root/build/vm-debug \
+	VM_PRESSURE_MEM=${VM_PRESSURE_MEM:-512M} \
 	VM_TIMEOUT=${VM_TIMEOUT:-3600} VM_TEST_TIMEOUT=${VM_TEST_TIMEOUT:-1200} \
 	"$here/check.sh" vm
 rc=$?
