@@ -476,7 +476,21 @@ static bool counts_back(long long objects, long long clients)
 	return false;
 }
 
-TEST(fuzz)
+/* The harness's own timeout: the run's length is VMO_FUZZ_SECS. */
+FIXTURE(fuzzer)
+{
+	int unused;
+};
+
+FIXTURE_SETUP(fuzzer)
+{
+}
+
+FIXTURE_TEARDOWN(fuzzer)
+{
+}
+
+TEST_F_TIMEOUT(fuzzer, fuzz, 7200)
 {
 	uint64_t seed = strtoull(vmo_util_env("VMO_FUZZ_SEED", "1"), NULL, 0);
 	long secs = strtol(vmo_util_env("VMO_FUZZ_SECS", "20"), NULL, 0);
