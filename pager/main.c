@@ -316,6 +316,17 @@ static uint64_t wake_start(void)
 	return (v + ps - 1) & ~(ps - 1);
 }
 
+/* A request on the pager's session, retried on EINTR: 0 or -errno. */
+static int session_ioctl(struct pager *p, unsigned long cmd, void *arg)
+{
+	int ret;
+
+	do {
+		ret = ioctl(p->session, cmd, arg);
+	} while (ret < 0 && errno == EINTR);
+	return ret < 0 ? -errno : 0;
+}
+
 /* engine_lookup_fn: ask the module what client @c maps at @addr. */
 static int pager_lookup(struct engine_ctx *ctx, struct engine_client *c,
 			uint64_t addr, struct vmo_range *out)
@@ -327,14 +338,11 @@ static int pager_lookup(struct engine_ctx *ctx, struct engine_client *c,
 	memset(&lk, 0, sizeof(lk));
 	lk.client_id = c->id;
 	lk.addr = addr;
-	do {
-		ret = ioctl(p->session, VMO_IOC_PAGER_LOOKUP, &lk);
-	} while (ret < 0 && errno == EINTR);
-	if (ret < 0) {
-		ret = -errno;
+	ret = session_ioctl(p, VMO_IOC_PAGER_LOOKUP, &lk);
+	if (ret) {
 		if (ret != -ENOENT && ret != -ESRCH && ret != -ENXIO)
 			log_err("VMO_IOC_PAGER_LOOKUP(client %llu, %#llx): %s",
-				(ull)c->id, (ull)addr, strerror(errno));
+				(ull)c->id, (ull)addr, strerror(-ret));
 		return ret;
 	}
 	out->start = lk.start;
@@ -357,18 +365,12 @@ static int pager_sigbus(struct engine_ctx *ctx, struct engine_client *c,
 		.addr = addr,
 		.tid = tid,
 	};
-	int ret;
+	int ret = session_ioctl(p, VMO_IOC_PAGER_SIGBUS, &req);
 
-	do {
-		ret = ioctl(p->session, VMO_IOC_PAGER_SIGBUS, &req);
-	} while (ret < 0 && errno == EINTR);
-	if (ret < 0) {
-		ret = -errno;
+	if (ret)
 		log_err("VMO_IOC_PAGER_SIGBUS(client %llu, thread %u, %#llx): %s",
 			(ull)c->id, tid, (ull)addr, strerror(-ret));
-		return ret;
-	}
-	return 0;
+	return ret;
 }
 
 /* objcache_open_fn: VMO_IOC_PAGER_OBJECT. */
@@ -379,11 +381,8 @@ static int pager_object(void *arg, uint64_t id, struct vmo_pager_object *out)
 
 	memset(out, 0, sizeof(*out));
 	out->obj_id = id;
-	do {
-		ret = ioctl(p->session, VMO_IOC_PAGER_OBJECT, out);
-	} while (ret < 0 && errno == EINTR);
-	if (ret < 0) {
-		ret = -errno;
+	ret = session_ioctl(p, VMO_IOC_PAGER_OBJECT, out);
+	if (ret) {
 		if (ret != -ENOENT)
 			log_err("VMO_IOC_PAGER_OBJECT(object %llu): %s%s",
 				(ull)id, strerror(-ret),
@@ -411,11 +410,8 @@ static int pager_clean(void *arg, const struct pobj *o, uint64_t first,
 	cl.first = first;
 	cl.npages = npages;
 	cl.bitmap = (uint64_t)(uintptr_t)bitmap;
-	do {
-		ret = ioctl(p->session, VMO_IOC_PAGER_CLEAN, &cl);
-	} while (ret < 0 && errno == EINTR);
-	if (ret < 0) {
-		ret = -errno;
+	ret = session_ioctl(p, VMO_IOC_PAGER_CLEAN, &cl);
+	if (ret) {
 		log_err("VMO_IOC_PAGER_CLEAN(object %llu, pages %llu+%llu): %s",
 			(ull)o->id, (ull)first, (ull)npages, strerror(-ret));
 		return ret;
@@ -437,11 +433,8 @@ static int pager_evict(void *arg, const struct pobj *o, uint64_t first,
 	ev.first = first;
 	ev.npages = npages;
 	ev.bitmap = (uint64_t)(uintptr_t)bitmap;
-	do {
-		ret = ioctl(p->session, VMO_IOC_PAGER_EVICT, &ev);
-	} while (ret < 0 && errno == EINTR);
-	if (ret < 0) {
-		ret = -errno;
+	ret = session_ioctl(p, VMO_IOC_PAGER_EVICT, &ev);
+	if (ret) {
 		log_err("VMO_IOC_PAGER_EVICT(object %llu, pages %llu+%llu): %s",
 			(ull)o->id, (ull)first, (ull)npages, strerror(-ret));
 		return ret;
@@ -461,11 +454,8 @@ static int pager_record(void *arg, struct vmo_pager_record *req)
 	struct pager *p = arg;
 	int ret;
 
-	do {
-		ret = ioctl(p->session, VMO_IOC_PAGER_RECORD, req);
-	} while (ret < 0 && errno == EINTR);
-	if (ret < 0) {
-		ret = -errno;
+	ret = session_ioctl(p, VMO_IOC_PAGER_RECORD, req);
+	if (ret) {
 		/* A page-in refused during a punch: the caller's to handle. */
 		if (ret == -EAGAIN && (req->flags & VMO_RECORD_FILL))
 			return ret;
@@ -486,14 +476,12 @@ static void report_stats(struct pager *p)
 	/* Slots from VMO_PSTAT_NR on are reserved and must be 0. */
 	memset(&st, 0, sizeof(st));
 	memcpy(st.counters, p->eng.ctr.c, VMO_PSTAT_NR * sizeof(st.counters[0]));
-	do {
-		ret = ioctl(p->session, VMO_IOC_PAGER_STATS, &st);
-	} while (ret < 0 && errno == EINTR);
-	if (ret < 0) {
+	ret = session_ioctl(p, VMO_IOC_PAGER_STATS, &st);
+	if (ret) {
 		/* Once: a module refusing them would refuse every time. */
 		if (!p->stats_failed)
 			log_warn("VMO_IOC_PAGER_STATS: %s (further failures not logged)",
-				 strerror(errno));
+				 strerror(-ret));
 		p->stats_failed = true;
 	}
 	/* Remember even on failure: retrying every loop would not help. */
@@ -688,16 +676,14 @@ static void send_done(struct pager *p, const struct vmo_event *ev, int err,
 	done.seq = ev->seq;
 	done.error = (uint32_t)-err;
 	done.pages = pages;
-	do {
-		ret = ioctl(p->session, VMO_IOC_PAGER_DONE, &done);
-	} while (ret < 0 && errno == EINTR);
-	if (ret < 0 && errno == ENOENT)
+	ret = session_ioctl(p, VMO_IOC_PAGER_DONE, &done);
+	if (ret == -ENOENT)
 		/* The requester gave up (a signal): nothing to tell. */
 		log_info("object %llu: request %llu no longer awaited",
 			 (ull)ev->obj_id, (ull)ev->seq);
-	else if (ret < 0)
+	else if (ret)
 		log_err("VMO_IOC_PAGER_DONE(object %llu, request %llu): %s",
-			(ull)ev->obj_id, (ull)ev->seq, strerror(errno));
+			(ull)ev->obj_id, (ull)ev->seq, strerror(-ret));
 }
 
 /*
@@ -824,15 +810,27 @@ static void handle_signals(struct pager *p)
 }
 
 /*
- * EPOLLERR on a uffd: either the client (which shares the open file)
- * cleared O_NONBLOCK, which we can undo, or the uffd cannot be used.
+ * Sets O_NONBLOCK on @c's uffd again if the client (which shares the
+ * open file) cleared it: 1 if it had, 0 if it was set, -1 on failure.
  */
-static void client_error(struct pager *p, struct client *c)
+static int client_renonblock(struct client *c)
 {
 	int flags = fcntl(c->ec.uffd, F_GETFL);
 
-	if (flags >= 0 && !(flags & O_NONBLOCK) &&
-	    fcntl(c->ec.uffd, F_SETFL, flags | O_NONBLOCK) == 0) {
+	if (flags < 0)
+		return -1;
+	if (flags & O_NONBLOCK)
+		return 0;
+	return fcntl(c->ec.uffd, F_SETFL, flags | O_NONBLOCK) ? -1 : 1;
+}
+
+/*
+ * EPOLLERR on a uffd: either the client cleared O_NONBLOCK, which we
+ * can undo, or the uffd cannot be used.
+ */
+static void client_error(struct pager *p, struct client *c)
+{
+	if (client_renonblock(c) == 1) {
 		log_warn("client %llu: uffd lost O_NONBLOCK, set again",
 			 (ull)c->ec.id);
 		return;
@@ -851,15 +849,13 @@ static void guard_set(struct pager *p, time_t secs)
 /* A read of @c's uffd blocked until the guard ended it. */
 static void client_blocked(struct pager *p, struct client *c)
 {
-	int flags = fcntl(c->ec.uffd, F_GETFL);
-
 	if (++c->blocked >= READ_GUARD_STRIKES) {
 		drop_client(p, c, "userfaultfd keeps losing O_NONBLOCK, dropped");
 		return;
 	}
 	log_warn("client %llu: a read of its uffd blocked (O_NONBLOCK cleared by the client?); set again",
 		 (ull)c->ec.id);
-	if (flags < 0 || fcntl(c->ec.uffd, F_SETFL, flags | O_NONBLOCK) < 0)
+	if (client_renonblock(c) < 0)
 		drop_client(p, c, "userfaultfd flags cannot be set, dropped");
 }
 

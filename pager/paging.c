@@ -481,8 +481,9 @@ void paging_fill_done(struct objcache *oc, const struct pobj *o)
 		.obj_id = o->id,
 	};
 
-	/* Logged and counted by the callback; the module ends it anyway
-	 * when this pager goes.
+	/*
+	 * A failure is logged by the callback; the module ends the
+	 * page-in anyway when this pager goes.
 	 */
 	if (oc->record)
 		oc->record(oc->arg, &req);
