@@ -307,24 +307,20 @@ static long vmo_store_fallocate(struct file *file, int mode, loff_t offset,
 
 /*
  * fsync of a shared file object, whichever way it comes: msync(MS_SYNC)
- * on a mapping (the VMA's file is the store), fsync(2) of the object fd.
- * It writes the object back as VMO_OBJ_SYNC does; other objects have
- * nothing to write.  The range is not narrowed: the pager writes every
- * dirty page of the object.
+ * on a mapping (the VMA's file is the store), fsync(2) of the object fd;
+ * both files' private_data is the object.  It writes the object back as
+ * VMO_OBJ_SYNC does; other objects have nothing to write.  The range is
+ * not narrowed: the pager writes every dirty page of the object.
  */
-static int vmo_object_fsync(struct vmo_object *obj)
+static int vmo_object_fsync(struct file *file, loff_t start, loff_t end,
+			    int datasync)
 {
+	struct vmo_object *obj = file->private_data;
 	struct vmo_request req = {};
 
 	if (!vmo_object_shared_file(obj))
 		return 0;
 	return vmo_request_wait(obj, &req);
-}
-
-static int vmo_store_fsync(struct file *file, loff_t start, loff_t end,
-			   int datasync)
-{
-	return vmo_object_fsync(file->private_data);
 }
 
 static const struct file_operations vmo_store_fops = {
@@ -335,7 +331,7 @@ static const struct file_operations vmo_store_fops = {
 	.llseek			= vmo_store_llseek,
 	.read_iter		= vmo_store_read_iter,
 	.write_iter		= vmo_store_write_iter,
-	.fsync			= vmo_store_fsync,
+	.fsync			= vmo_object_fsync,
 	.fallocate		= vmo_store_fallocate,
 };
 
@@ -432,16 +428,10 @@ static long vmo_obj_ioctl(struct file *file, unsigned int cmd,
 	return -ENOTTY;
 }
 
-static int vmo_obj_fsync(struct file *file, loff_t start, loff_t end,
-			 int datasync)
-{
-	return vmo_object_fsync(file->private_data);
-}
-
 static const struct file_operations vmo_obj_fops = {
 	.owner		= THIS_MODULE,
 	.release	= vmo_obj_release,
-	.fsync		= vmo_obj_fsync,
+	.fsync		= vmo_object_fsync,
 	.mmap		= vmo_obj_mmap,
 	.unlocked_ioctl	= vmo_obj_ioctl,
 	.compat_ioctl	= compat_ptr_ioctl,

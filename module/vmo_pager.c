@@ -603,22 +603,21 @@ static bool vmo_seq_awaited(u64 seq)
 	return false;
 }
 
-/* Takes back the undelivered SYNC event of request @seq, if any. */
-static void vmo_unqueue_sync(u64 seq)
+/*
+ * Takes back @obj_id's undelivered SYNC event if it is request @seq's:
+ * an object has at most one queued, so no other can be.
+ */
+static void vmo_unqueue_sync(u64 obj_id, u64 seq)
 {
 	struct vmo_event_node *en;
 
 	lockdep_assert_held(&vmo_lock);
-	if (!vmo_pager)
+	en = vmo_pager ? vmo_queued_sync(obj_id) : NULL;
+	if (!en || en->ev.seq != seq)
 		return;
-	list_for_each_entry(en, &vmo_pager->events, node) {
-		if (en->ev.type == VMO_EV_SYNC && en->ev.seq == seq) {
-			list_del(&en->node);
-			vmo_pager->nr_events--;
-			kfree(en);
-			return;
-		}
-	}
+	list_del(&en->node);
+	vmo_pager->nr_events--;
+	kfree(en);
 }
 
 /*
@@ -666,7 +665,7 @@ int vmo_request_wait(struct vmo_object *obj, struct vmo_request *req)
 		/* Gave up: a late PAGER_DONE finds nothing and gets ENOENT. */
 		list_del_init(&req->node);
 		if (!vmo_seq_awaited(req->seq))
-			vmo_unqueue_sync(req->seq);
+			vmo_unqueue_sync(obj->id, req->seq);
 		mutex_unlock(&vmo_lock);
 		return -ERESTARTSYS;
 	}
