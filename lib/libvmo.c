@@ -499,7 +499,9 @@ static int vmo_reopen(struct vmo_lib *v, int *old_fd)
 
 /*
  * Register one inherited mapping with @v's uffd (attached on first use),
- * or, if that cannot be done, make it inaccessible.
+ * or, if that cannot be done, make it inaccessible.  Only a handle that
+ * cannot attach is given up; one mapping that fails to register does
+ * not stop the others.
  */
 static void vmo_adopt(struct vmo_lib *v, const struct vmo_mapping *m)
 {
@@ -507,14 +509,15 @@ static void vmo_adopt(struct vmo_lib *v, const struct vmo_mapping *m)
 	size_t len = m->end - m->start;
 	int err = v ? v->fork_error : -ENOTCONN;
 
-	if (!err && v->uffd < 0)
+	if (!err && v->uffd < 0) {
 		err = vmo_client_attach(v);
+		if (err)
+			v->fork_error = err;
+	}
 	if (!err)
 		err = vmo_register(v, -1, addr, len);
 	if (!err)
 		return;
-	if (v && !v->fork_error)
-		v->fork_error = err;
 	vmo_child_report("an inherited object mapping could not be registered and is now inaccessible", err);
 	if (mprotect(addr, len, PROT_NONE) < 0)
 		vmo_child_report("mprotect(PROT_NONE) of it failed: it is served by the kernel", vmo_errno());
