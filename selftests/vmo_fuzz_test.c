@@ -507,6 +507,8 @@ TEST_F_TIMEOUT(fuzzer, fuzz, 7200)
 	struct rng r = { seed ^ 0x9e3779b97f4a7c15ULL };
 	struct vmo_util_pmap m;
 	struct vmo_lib *v;
+	char unpriv[16];
+	FILE *f;
 
 	ASSERT_GE(objects, 0);
 	files[0] = vmo_util_pattern_file(64 * PAGE);
@@ -516,6 +518,11 @@ TEST_F_TIMEOUT(fuzzer, fuzz, 7200)
 	/* Workers as nobody may read and write them too, and be clients. */
 	fchmod(files[0], 0666);
 	fchmod(files[1], 0666);
+	f = fopen(UNPRIV_UFFD, "r");
+	if (!f || !fgets(unpriv, sizeof(unpriv), f))
+		snprintf(unpriv, sizeof(unpriv), "0");
+	if (f)
+		fclose(f);
 	vmo_util_write_proc(UNPRIV_UFFD, "1");
 	TH_LOG("seed %llu, %ld s, %d workers x %d threads",
 	       (unsigned long long)seed, secs, WORKERS, THREADS);
@@ -587,7 +594,7 @@ TEST_F_TIMEOUT(fuzzer, fuzz, 7200)
 	vmo_close(v);
 	close(files[0]);
 	close(files[1]);
-	vmo_util_write_proc(UNPRIV_UFFD, "0");
+	vmo_util_write_proc(UNPRIV_UFFD, unpriv);	/* as it was */
 }
 
 TEST_HARNESS_MAIN
