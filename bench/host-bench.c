@@ -216,7 +216,7 @@ static void server_stop(struct server *s)
 	if (s->ctx.ctr.c[VMO_PSTAT_ERRORS])
 		bench_warn("engine counted %llu errors",
 			   (unsigned long long)s->ctx.ctr.c[VMO_PSTAT_ERRORS]);
-	engine_client_destroy(&s->client);	/* closes the uffd */
+	engine_client_destroy(&s->ctx, &s->client);	/* closes the uffd */
 	engine_destroy(&s->ctx);
 	bench_xclose(s->stopfd, "stop eventfd");
 }

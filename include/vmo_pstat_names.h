@@ -49,6 +49,7 @@ static const char * const vmo_pstat_names[VMO_PSTAT_NR] = {
 	[VMO_PSTAT_META_BYTES]		= "meta_bytes",
 	[VMO_PSTAT_FAULTS_WP]		= "faults_wp",
 	[VMO_PSTAT_FAULTS_SIGBUS]	= "faults_sigbus",
+	[VMO_PSTAT_FAULTS_DEFERRED]	= "faults_deferred",
 };
 
 #endif /* VMO_PSTAT_NAMES_H */

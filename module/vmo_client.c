@@ -23,8 +23,10 @@
 #include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
 #include <linux/sched/task.h>
+#include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
+#include <linux/userfaultfd_k.h>
 
 #include "vmo_internal.h"
 
@@ -180,6 +182,71 @@ static bool vmo_is_userfaultfd(struct file *file)
 	       !strcmp(file->f_path.dentry->d_name.name, "[userfaultfd]");
 }
 
+/*
+ * The features the client's uffd was set up with (UFFDIO_API), 0 if
+ * none yet.  6.1 exports no accessor for them, so they are read as
+ * /proc/<pid>/fdinfo shows them: "API:\t<api>:<features>:<ioctls>".
+ */
+static int vmo_uffd_features(struct file *uffd, u64 *features)
+{
+	struct seq_file m = { .size = 256 };
+	unsigned long long api, ioctls;
+	unsigned int f;
+	const char *line;
+	int ret = -EPROTO;
+
+	if (!uffd->f_op->show_fdinfo)
+		return -EOPNOTSUPP;
+	m.buf = kmalloc(m.size, GFP_KERNEL);
+	if (!m.buf)
+		return -ENOMEM;
+	uffd->f_op->show_fdinfo(&m, uffd);
+	if (seq_has_overflowed(&m) || m.count >= m.size)
+		goto out;
+	m.buf[m.count] = '\0';
+	line = strstr(m.buf, "API:\t");
+	if (line && sscanf(line + 5, "%llx:%x:%llx", &api, &f, &ioctls) == 3) {
+		*features = f;
+		ret = 0;
+	}
+out:
+	kfree(m.buf);
+	return ret;
+}
+
+/*
+ * The events the pager's map table relies on.  While a munmap(),
+ * mremap() or MADV_REMOVE of a registered range has an event the pager
+ * has not read, the kernel refuses every resolve on that uffd (6.1:
+ * mmap_changing, raised under the mmap lock before the range changes),
+ * so no fill can land at an address whose mapping changed since the
+ * pager looked it up.  Without them nothing tells the pager a mapping
+ * went, its UFFDIO_ZEROPAGE can put a zero page into whatever object
+ * is mapped there next, and a range moved by mremap() loses its
+ * registration: the kernel would fill that object's store itself.
+ */
+#define VMO_UFFD_EVENTS_NEEDED	(UFFD_FEATURE_EVENT_UNMAP |		\
+				 UFFD_FEATURE_EVENT_REMAP |		\
+				 UFFD_FEATURE_EVENT_REMOVE)
+
+static int vmo_uffd_check(struct file *uffd)
+{
+	u64 features = 0;
+	int ret;
+
+	if (!vmo_is_userfaultfd(uffd))
+		return -EINVAL;
+	ret = vmo_uffd_features(uffd, &features);
+	if (ret) {
+		pr_warn_ratelimited("vmo: cannot read the features of a client's userfaultfd: %d\n",
+				    ret);
+		return -EINVAL;
+	}
+	if ((features & VMO_UFFD_EVENTS_NEEDED) != VMO_UFFD_EVENTS_NEEDED)
+		return -EINVAL;
+	return 0;
+}
+
 static int vmo_client_attach_check(const struct vmo_client_attach *req)
 {
 	if (req->flags)
@@ -231,10 +298,9 @@ long vmo_ioctl_client_attach(struct vmo_session *s, void __user *argp)
 	uffd = fget(req.uffd);
 	if (!uffd)
 		return -EBADF;
-	if (!vmo_is_userfaultfd(uffd)) {
-		ret = -EINVAL;
+	ret = vmo_uffd_check(uffd);
+	if (ret)
 		goto put_uffd;
-	}
 
 	c = vmo_client_alloc(uffd);
 	if (!c) {

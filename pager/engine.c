@@ -37,6 +37,7 @@
  */
 #include <errno.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/ioctl.h>
 
@@ -165,8 +166,20 @@ void engine_client_init(struct engine_client *c, const struct engine_ctx *ctx,
 	maptable_init(&c->mt, ctx->page_size);
 }
 
-void engine_client_destroy(struct engine_client *c)
+static void engine_forget_deferred(struct engine_ctx *ctx,
+				   const struct engine_client *c)
 {
+	unsigned int i, n = 0;
+
+	for (i = 0; i < ctx->ndeferred; i++)
+		if (ctx->deferred[i].c != c)
+			ctx->deferred[n++] = ctx->deferred[i];
+	ctx->ndeferred = n;
+}
+
+void engine_client_destroy(struct engine_ctx *ctx, struct engine_client *c)
+{
+	engine_forget_deferred(ctx, c);
 	if (c->uffd >= 0 && close(c->uffd) < 0)
 		log_err("client %llu: close(userfaultfd): %s", (ull)c->id,
 			strerror(errno));
@@ -213,6 +226,62 @@ static void engine_wake_page(struct engine_ctx *ctx, struct engine_client *c,
 	engine_wake_range(ctx, c, addr, ctx->page_size);
 }
 
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+/*
+ * Wake the thread waiting on @addr ENGINE_RETRY_MS from now (see
+ * struct engine_deferred), or at once if too many wait already.
+ */
+static void engine_defer_wake(struct engine_ctx *ctx, struct engine_client *c,
+			      uint64_t addr)
+{
+	unsigned int i;
+
+	for (i = 0; i < ctx->ndeferred; i++)
+		if (ctx->deferred[i].c == c && ctx->deferred[i].addr == addr)
+			return;
+	if (ctx->ndeferred == ENGINE_DEFERRED_MAX) {
+		engine_wake_page(ctx, c, addr);
+		return;
+	}
+	if (!ctx->ndeferred)
+		ctx->deferred_due = now_ns() + ENGINE_RETRY_MS * 1000000ULL;
+	ctx->deferred[ctx->ndeferred].c = c;
+	ctx->deferred[ctx->ndeferred].addr = addr;
+	ctx->ndeferred++;
+	count(ctx, VMO_PSTAT_FAULTS_DEFERRED, 1);
+}
+
+int engine_deferred_timeout(const struct engine_ctx *ctx)
+{
+	uint64_t now;
+
+	if (!ctx->ndeferred)
+		return -1;
+	now = now_ns();
+	if (now >= ctx->deferred_due)
+		return 0;
+	return (int)((ctx->deferred_due - now + 999999ULL) / 1000000ULL);
+}
+
+void engine_wake_deferred(struct engine_ctx *ctx)
+{
+	unsigned int i, n = ctx->ndeferred;
+
+	if (!n || now_ns() < ctx->deferred_due)
+		return;
+	ctx->ndeferred = 0;
+	for (i = 0; i < n; i++)
+		engine_wake_page(ctx, ctx->deferred[i].c,
+				 ctx->deferred[i].addr);
+}
+
 /*
  * UFFDIO_ZEROPAGE, UFFDIO_COPY and UFFDIO_CONTINUE report twice: the
  * ioctl's result and a field for the bytes done or -errno.  The kernel
@@ -249,6 +318,52 @@ static int64_t uffd_continue(int uffd, uint64_t start, uint64_t len)
 	int rc = ioctl(uffd, UFFDIO_CONTINUE, &cont);
 
 	return uffd_result(rc, errno, cont.mapped);
+}
+
+/* Can a fill that failed with @err succeed if tried again later? */
+static bool engine_may_pass(int err)
+{
+	switch (err) {
+	case -ENOMEM:	/* memory (a memcg limit too: the kernel OOM-retries) */
+	case -EAGAIN:
+	case -EINTR:
+	case -EMFILE:	/* an fd for the object */
+	case -ENFILE:
+	case -ENOBUFS:
+		return true;
+	}
+	return false;
+}
+
+/*
+ * A fill at @addr failed with @err (logged where it failed).  A failure
+ * that may pass (no memory) wakes the thread to fault again after a
+ * pause (engine_defer_wake()).  Any other means the page can never be
+ * served (its file or its backing store slot cannot be read, the store
+ * is full): the thread gets SIGBUS, as the kernel's own fault path
+ * would give it, then is woken to take it.  A client whose messages
+ * name no thread (no UFFD_FEATURE_THREAD_ID), or a pager that cannot
+ * signal, leaves it waiting: a new pager tries again.
+ */
+static void engine_fill_failed(struct engine_ctx *ctx,
+			       struct engine_client *c, uint64_t addr,
+			       int err)
+{
+	if (engine_may_pass(err)) {
+		engine_defer_wake(ctx, c, addr);
+		return;
+	}
+	if (!ctx->sigbus || !ctx->fault_tid) {
+		log_warn("client %llu: fault at %#llx cannot be served (%s): left waiting",
+			 (ull)c->id, (ull)addr, strerror(-err));
+		return;
+	}
+	if (ctx->sigbus(ctx, c, addr, ctx->fault_tid))
+		return;		/* logged by the callback */
+	count(ctx, VMO_PSTAT_FAULTS_SIGBUS, 1);
+	log_warn("client %llu: fault at %#llx cannot be served (%s): SIGBUS to thread %u",
+		 (ull)c->id, (ull)addr, strerror(-err), ctx->fault_tid);
+	engine_wake_page(ctx, c, addr);
 }
 
 /*
@@ -292,36 +407,7 @@ static void engine_resolve_failed(struct engine_ctx *ctx,
 	count(ctx, VMO_PSTAT_ERRORS, 1);
 	log_err("client %llu: %s at %#llx: %s", (ull)c->id, what, (ull)addr,
 		strerror((int)-err));
-}
-
-/*
- * A fill at @addr failed with @err (logged where it failed).  A failure
- * that may pass (no memory) wakes the thread to fault again.  Any other
- * means the page can never be served (its file or its backing store
- * slot cannot be read): the thread gets SIGBUS, as the kernel's own
- * fault path would give it, then is woken to take it.  A client whose
- * messages name no thread (no UFFD_FEATURE_THREAD_ID), or a pager that
- * cannot signal, leaves it waiting: a new pager tries again.
- */
-static void engine_fill_failed(struct engine_ctx *ctx,
-			       struct engine_client *c, uint64_t addr,
-			       int err)
-{
-	if (err == -ENOMEM || err == -EAGAIN || err == -EINTR) {
-		engine_wake_page(ctx, c, addr);
-		return;
-	}
-	if (!ctx->sigbus || !ctx->fault_tid) {
-		log_warn("client %llu: fault at %#llx cannot be served (%s): left waiting",
-			 (ull)c->id, (ull)addr, strerror(-err));
-		return;
-	}
-	if (ctx->sigbus(ctx, c, addr, ctx->fault_tid))
-		return;		/* logged by the callback */
-	count(ctx, VMO_PSTAT_FAULTS_SIGBUS, 1);
-	log_warn("client %llu: fault at %#llx cannot be served (%s): SIGBUS to thread %u",
-		 (ull)c->id, (ull)addr, strerror(-err), ctx->fault_tid);
-	engine_wake_page(ctx, c, addr);
+	engine_fill_failed(ctx, c, addr, (int)err);
 }
 
 static bool range_holds(const struct vmo_range *r, uint64_t addr,
@@ -371,8 +457,10 @@ static struct vmo_range *engine_find(struct engine_ctx *ctx,
 			count(ctx, VMO_PSTAT_RACES, 1);
 			engine_wake_page(ctx, c, addr);
 		} else if (ret != -ENXIO) {
+			/* No memory, or the module's answer was unusable. */
 			log_err("client %llu: lookup of %#llx: %s",
 				(ull)c->id, (ull)addr, strerror(-ret));
+			engine_defer_wake(ctx, c, addr);
 		} else if (!c->warned_unmapped) {
 			/* Waking it would only make it fault again. */
 			log_warn("client %llu (pid %u): fault at %#llx in a mapping that is no object, left waiting (logged once per client)",
@@ -680,8 +768,8 @@ static bool engine_fill_backing(struct engine_ctx *ctx,
 	 * The module's records first: a client may have punched pages
 	 * out since we recorded them, and no punch may happen until the
 	 * store is filled (paging_confirm()).  A punch under way: the
-	 * thread faults again after it.  Other errors are logged; the
-	 * fault is left waiting, see engine_fill_object().
+	 * thread faults again after it.  Other errors are logged where
+	 * they happened, see engine_fill_failed().
 	 */
 	ret = paging_confirm(&ctx->objs, o, idx, pages, true);
 	if (ret == -EAGAIN) {
@@ -689,8 +777,10 @@ static bool engine_fill_backing(struct engine_ctx *ctx,
 		engine_wake_page(ctx, c, addr);
 		return true;
 	}
-	if (ret)
+	if (ret) {
+		engine_fill_failed(ctx, c, addr, ret);
 		return true;
+	}
 	served = engine_page_in(ctx, c, r, o, addr, pages, window);
 	paging_fill_done(&ctx->objs, o);
 	return served;
@@ -708,11 +798,10 @@ static void engine_kind_not_served(struct engine_ctx *ctx,
 }
 
 /*
- * File and shadow fills need the object's fds.  A fill that fails
- * (object gone, I/O error) leaves the thread waiting, like a fault
- * outside any object: woken, it would fault again at once, and 6.1 has
- * no way to make it take a SIGBUS instead.  A new pager, or anyone's
- * UFFDIO_WAKE, makes it try again.
+ * File and shadow fills need the object's fds.  An object that cannot
+ * be opened now (no fd, no memory; gone with its mapping) is retried
+ * after a pause; one whose description is unusable, or a fill that can
+ * never succeed, ends the fault with SIGBUS (engine_fill_failed()).
  */
 static void engine_fill_object(struct engine_ctx *ctx, struct engine_client *c,
 			       struct vmo_range *r, uint64_t addr)
@@ -733,9 +822,14 @@ static void engine_fill_object(struct engine_ctx *ctx, struct engine_client *c,
 		return;
 	}
 	if (ret == -ENOENT) {
-		count(ctx, VMO_PSTAT_ERRORS, 1);
-		log_err("client %llu: fault at %#llx in object %llu, which is gone: left waiting",
-			(ull)c->id, (ull)addr, (ull)r->obj_id);
+		/*
+		 * Gone: its mapping went meanwhile (a mapping keeps its
+		 * object), and the woken thread meets what is there now.
+		 */
+		count(ctx, VMO_PSTAT_RACES, 1);
+		log_debug("client %llu: fault at %#llx in object %llu, which is gone",
+			  (ull)c->id, (ull)addr, (ull)r->obj_id);
+		engine_defer_wake(ctx, c, addr);
 		return;
 	}
 	if (ret) {
@@ -743,6 +837,7 @@ static void engine_fill_object(struct engine_ctx *ctx, struct engine_client *c,
 		log_debug("client %llu: fault at %#llx: object %llu: %s",
 			  (ull)c->id, (ull)addr, (ull)r->obj_id,
 			  strerror(-ret));
+		engine_fill_failed(ctx, c, addr, ret);
 		return;
 	}
 	if (sm_rec(slotmap_get(&o->map, page_index(ctx, r, addr))) &&

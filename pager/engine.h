@@ -76,8 +76,24 @@ typedef int (*engine_sigbus_fn)(struct engine_ctx *ctx,
 				struct engine_client *c, uint64_t addr,
 				uint32_t tid);
 
+/*
+ * Faults whose fill failed for a reason that may pass (no memory, no
+ * free fd): woken ENGINE_RETRY_MS later, all of them together, so the
+ * thread and the pager do not retry in a busy loop while it lasts.
+ */
+#define ENGINE_RETRY_MS		20
+#define ENGINE_DEFERRED_MAX	256
+
+struct engine_deferred {
+	struct engine_client *c;
+	uint64_t addr;
+};
+
 struct engine_ctx {
 	struct vmo_counters ctr;
+	struct engine_deferred deferred[ENGINE_DEFERRED_MAX];
+	unsigned int ndeferred;
+	uint64_t deferred_due;	/* CLOCK_MONOTONIC ns, when ndeferred */
 	unsigned int cluster;	/* most pages per demand-zero fill */
 	uint64_t page_size;
 	engine_lookup_fn lookup;	/* NULL: the table is all there is */
@@ -168,8 +184,17 @@ size_t engine_objects_exist(struct engine_ctx *ctx, const uint64_t *ids,
 void engine_client_init(struct engine_client *c, const struct engine_ctx *ctx,
 			int uffd, uint64_t id, uint32_t pid);
 
-/* Close the client's uffd and free its table. */
-void engine_client_destroy(struct engine_client *c);
+/* Close the client's uffd, free its table, forget its deferred wakes. */
+void engine_client_destroy(struct engine_ctx *ctx, struct engine_client *c);
+
+/*
+ * Milliseconds until deferred wakes are due (0: now), -1 if there are
+ * none: the longest the caller may wait before engine_wake_deferred().
+ */
+int engine_deferred_timeout(const struct engine_ctx *ctx);
+
+/* Wake the deferred faults if they are due. */
+void engine_wake_deferred(struct engine_ctx *ctx);
 
 /*
  * Handle one message read from @c's uffd.  Failed resolves are counted

@@ -546,7 +546,7 @@ static void drop_client(struct pager *p, struct client *c, const char *why)
 	if (epoll_ctl(p->epfd, EPOLL_CTL_DEL, c->ec.uffd, NULL) < 0)
 		log_err("epoll_ctl(DEL, client %llu): %s", (ull)c->ec.id,
 			strerror(errno));
-	engine_client_destroy(&c->ec);
+	engine_client_destroy(&p->eng, &c->ec);
 	c->dead = true;
 	c->next = p->graveyard;
 	p->graveyard = c;
@@ -618,7 +618,7 @@ static void client_new(struct pager *p, const struct vmo_event *ev)
 	if (epoll_ctl(p->epfd, EPOLL_CTL_ADD, uffd, &eev) < 0) {
 		log_err("client %llu: epoll_ctl(ADD, uffd %d): %s",
 			(ull)ev->client_id, uffd, strerror(errno));
-		engine_client_destroy(&c->ec);
+		engine_client_destroy(&p->eng, &c->ec);
 		free(c);
 		return;
 	}
@@ -1120,6 +1120,16 @@ static void timer_tick(struct pager *p)
 	p->hr.credit = headroom_credit(&p->hr, avail);
 }
 
+/* The shorter of two epoll timeouts (-1: none). */
+static int min_timeout(int a, int b)
+{
+	if (a < 0)
+		return b;
+	if (b < 0)
+		return a;
+	return a < b ? a : b;
+}
+
 static bool session_readable(const struct epoll_event *evs, int n)
 {
 	const struct source *src;
@@ -1186,10 +1196,12 @@ static int run(struct pager *p)
 				break;
 			}
 		}
+		engine_wake_deferred(&p->eng);
 		free_graveyard(p);
 		scavenge_work(p);
 		engine_update_gauges(&p->eng);
-		stats_timeout = report_stats_if_changed(p);
+		stats_timeout = min_timeout(report_stats_if_changed(p),
+					    engine_deferred_timeout(&p->eng));
 	}
 	return 0;
 }

@@ -30,6 +30,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdbool.h>
@@ -359,6 +360,7 @@ struct objstub {
 	struct tobj obj[MAX_TOBJ + 1];
 	unsigned int opens;
 	int open_ret;			/* what opens fail with, 0: answer */
+	unsigned int open_fails;	/* opens left to fail with open_ret */
 	struct clean_call calls[MAX_CLEANS];
 	unsigned int ncalls;
 	const uint64_t *dirty;		/* pages CLEAN reports dirty, or NULL */
@@ -389,8 +391,11 @@ static int stub_open(void *arg, uint64_t id, struct vmo_pager_object *out)
 	int store, src;
 
 	s->opens++;
-	if (s->open_ret)
+	if (s->open_ret && s->open_fails) {
+		if (s->open_fails != UINT_MAX)
+			s->open_fails--;
 		return s->open_ret;
+	}
 	if (id > MAX_TOBJ || !s->obj[id].present)
 		return -ENOENT;
 	store = dup_fd(s->obj[id].info.store_fd);
@@ -629,8 +634,10 @@ static void *server_main(void *arg)
 	};
 	int ret;
 
+	int timeout = -1;
+
 	for (;;) {
-		if (poll(pfd, 2, -1) < 0) {
+		if (poll(pfd, 2, timeout) < 0) {
 			if (errno == EINTR)
 				continue;
 			self->server_err = errno;
@@ -643,7 +650,9 @@ static void *server_main(void *arg)
 			break;
 		}
 		pthread_mutex_lock(&self->lock);
-		ret = engine_drain(&self->ctx, &self->client);
+		ret = pfd[0].revents ? engine_drain(&self->ctx, &self->client) : 0;
+		engine_wake_deferred(&self->ctx);
+		timeout = engine_deferred_timeout(&self->ctx);
 		pthread_mutex_unlock(&self->lock);
 		if (ret < 0) {
 			self->server_err = -ret;
@@ -850,7 +859,7 @@ FIXTURE_TEARDOWN(engine)
 	 * would wait for a reader of the UNMAP events.
 	 */
 	if (self->client_ready)
-		engine_client_destroy(&self->client);
+		engine_client_destroy(&self->ctx, &self->client);
 	else if (self->uffd >= 0)
 		close(self->uffd);
 	if (self->a != MAP_FAILED)
@@ -2221,7 +2230,12 @@ TEST_F(engine, object_gone_closes_it)
 	EXPECT_EQ(0, CTR(s, ERRORS));
 }
 
-TEST_F(engine, object_unavailable_left_waiting)
+/*
+ * An object that cannot be opened now (gone with its mapping; no fd
+ * left) is tried again after a pause: the fault is deferred, not left
+ * waiting for ever, nor woken at once into a busy loop.
+ */
+TEST_F(engine, object_unavailable_deferred)
 {
 	size_t ps = self->ps;
 	struct vmo_counters s;
@@ -2238,11 +2252,13 @@ TEST_F(engine, object_unavailable_left_waiting)
 	self->objs.obj[2].present = false;	/* the module: ENOENT */
 	handle(self, &msg);
 	self->objs.obj[2].present = true;
-	self->objs.open_ret = -EMFILE;		/* any other failure */
+	self->objs.open_ret = -EMFILE;
+	self->objs.open_fails = UINT_MAX;
 	handle(self, &msg);
 	s = snap(self);
-	EXPECT_EQ(2, CTR(s, ERRORS));
-	EXPECT_EQ(0, CTR(s, WAKES));
+	EXPECT_EQ(1, CTR(s, ERRORS));		/* EMFILE; ENOENT is a race */
+	EXPECT_EQ(1, CTR(s, RACES));
+	EXPECT_EQ(1, CTR(s, FAULTS_DEFERRED));	/* one wake for both */
 	EXPECT_EQ(0, CTR(s, PAGES_FILE));
 	EXPECT_EQ(0, CTR(s, OBJECTS));
 	EXPECT_EQ(2, stub_snap(self).opens);	/* failures are not cached */
@@ -2255,7 +2271,36 @@ TEST_F(engine, object_unavailable_left_waiting)
 	pthread_mutex_unlock(&self->lock);
 	handle(self, &msg);
 	EXPECT_TRUE(self->client.warned_kind);
-	EXPECT_EQ(3, CTR(snap(self), ERRORS));
+	EXPECT_EQ(2, CTR(snap(self), ERRORS));
+}
+
+/*
+ * No fd for the object, three times: the faulting thread is woken after
+ * a pause each time, faults again, and is served once an open works.
+ * Before, the first failure left it asleep for ever.
+ */
+TEST_F(engine, fill_that_may_pass_is_retried_after_a_pause)
+{
+	size_t ps = self->ps;
+	struct vmo_counters s;
+	char *m;
+	int fd;
+
+	SKIP_IF_NO_UFFD();
+	vlog_level = VLOG_SILENT;
+	m = file_object(self, 8, 2, true, &fd);
+	ASSERT_NE(NULL, m);
+	pthread_mutex_lock(&self->lock);
+	self->objs.open_ret = -EMFILE;
+	self->objs.open_fails = 3;
+	pthread_mutex_unlock(&self->lock);
+
+	EXPECT_EQ(pat(2, 3 * ps), peek(m + 3 * ps));
+	s = snap(self);
+	EXPECT_EQ(3, CTR(s, FAULTS_DEFERRED));
+	EXPECT_EQ(4, stub_snap(self).opens);
+	EXPECT_EQ(4, CTR(s, FAULTS_MISSING));
+	EXPECT_LE(1, CTR(s, PAGES_FILE));
 }
 
 /* ---------------------------------------------------------------- */

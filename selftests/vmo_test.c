@@ -265,22 +265,29 @@ TEST_F(session, create_bad_pointer_refused)
 
 /* ---- client attachment and map notices: rejected inputs ---- */
 
-static int new_uffd(void)
+/* The events a client's uffd must report (VMO_IOC_CLIENT_ATTACH). */
+#define EVENTS	(UFFD_FEATURE_EVENT_UNMAP | UFFD_FEATURE_EVENT_REMAP | \
+		 UFFD_FEATURE_EVENT_REMOVE)
+
+/* A uffd with @features (UFFDIO_API not done if @features is ~0). */
+static int uffd_with(uint64_t features)
 {
-	struct uffdio_api api = {
-		.api = UFFD_API,
-		.features = UFFD_FEATURE_MISSING_SHMEM |
-			    UFFD_FEATURE_MINOR_SHMEM,
-	};
+	struct uffdio_api api = { .api = UFFD_API, .features = features };
 	int fd = syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK);
 
 	if (fd < 0)
 		return -errno;
-	if (ioctl(fd, UFFDIO_API, &api) < 0) {
+	if (features != ~0ULL && ioctl(fd, UFFDIO_API, &api) < 0) {
 		close(fd);
 		return -errno;
 	}
 	return fd;
+}
+
+static int new_uffd(void)
+{
+	return uffd_with(UFFD_FEATURE_MISSING_SHMEM | UFFD_FEATURE_MINOR_SHMEM |
+			 EVENTS);
 }
 
 TEST_F(session, client_attach_bad_fd_refused)
@@ -313,6 +320,43 @@ TEST_F(session, client_attach_flags_refused)
 	EXPECT_EQ(-EINVAL, vmo_util_ioctl(self->fd, VMO_IOC_CLIENT_ATTACH, &ca));
 	ca.flags = 0;
 	ca.reserved[1] = 7;
+	EXPECT_EQ(-EINVAL, vmo_util_ioctl(self->fd, VMO_IOC_CLIENT_ATTACH, &ca));
+	close(ca.uffd);
+}
+
+/*
+ * Without UNMAP, REMAP and REMOVE events the pager's map table could
+ * name an object that is no longer mapped, and fill another one.
+ */
+TEST_F(session, client_attach_without_unmap_events_refused)
+{
+	static const uint64_t lacking[] = {
+		EVENTS & ~UFFD_FEATURE_EVENT_UNMAP,
+		EVENTS & ~UFFD_FEATURE_EVENT_REMAP,
+		EVENTS & ~UFFD_FEATURE_EVENT_REMOVE,
+		0,
+	};
+	struct vmo_client_attach ca = {};
+	long long before = vmo_util_stat("clients");
+	size_t i;
+
+	for (i = 0; i < sizeof(lacking) / sizeof(lacking[0]); i++) {
+		ca.uffd = uffd_with(UFFD_FEATURE_MISSING_SHMEM | lacking[i]);
+		ASSERT_GE((int)ca.uffd, 0);
+		EXPECT_EQ(-EINVAL, vmo_util_ioctl(self->fd,
+						  VMO_IOC_CLIENT_ATTACH, &ca))
+			TH_LOG("features %#llx", (unsigned long long)lacking[i]);
+		close(ca.uffd);
+	}
+	EXPECT_EQ(before, vmo_util_stat("clients"));
+}
+
+TEST_F(session, client_attach_before_uffdio_api_refused)
+{
+	struct vmo_client_attach ca = {};
+
+	ca.uffd = uffd_with(~0ULL);
+	ASSERT_GE((int)ca.uffd, 0);
 	EXPECT_EQ(-EINVAL, vmo_util_ioctl(self->fd, VMO_IOC_CLIENT_ATTACH, &ca));
 	close(ca.uffd);
 }

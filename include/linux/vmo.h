@@ -174,9 +174,12 @@ struct vmo_sync {
 /**
  * struct vmo_client_attach - make this session a client (VMO_IOC_CLIENT_ATTACH)
  * @uffd: a userfaultfd created by the calling process, UFFDIO_API done
- *	with UFFD_FEATURE_MISSING_SHMEM (and UFFD_FEATURE_MINOR_SHMEM if
- *	the client registers MINOR mode: the pager then maps store pages
- *	with UFFDIO_CONTINUE; the library registers MISSING only).  The
+ *	with UFFD_FEATURE_MISSING_SHMEM, UFFD_FEATURE_EVENT_UNMAP,
+ *	UFFD_FEATURE_EVENT_REMAP and UFFD_FEATURE_EVENT_REMOVE (EINVAL
+ *	without the events: the pager could not tell that a mapping it
+ *	serves went away), and UFFD_FEATURE_MINOR_SHMEM if the client
+ *	registers MINOR mode (the pager then maps store pages with
+ *	UFFDIO_CONTINUE; the library registers MISSING only).  The
  *	module keeps a reference and hands it to the pager; the caller may
  *	keep or close its own.
  * @flags: must be 0.
@@ -446,6 +449,7 @@ enum vmo_pstat {
 	VMO_PSTAT_META_BYTES,		/* pager metadata for page tracking */
 	VMO_PSTAT_FAULTS_WP,		/* write-protect faults lifted */
 	VMO_PSTAT_FAULTS_SIGBUS,	/* faults ended with SIGBUS */
+	VMO_PSTAT_FAULTS_DEFERRED,	/* woken after a pause: fill may pass */
 	VMO_PSTAT_NR,
 };
 
