@@ -117,6 +117,9 @@ static bool vmo_client_end(struct vmo_client *c)
 	c->ended = true;
 	list_del_init(&c->node);
 	vmo_stats.clients--;
+	vmo_user_del_client(c->user);
+	vmo_user_put(c->user);
+	c->user = NULL;
 	if (vmo_pager_attached()) {
 		vmo_pager_queue(c->gone_ev);
 		c->gone_ev = NULL;
@@ -256,6 +259,29 @@ static int vmo_client_attach_check(const struct vmo_client_attach *req)
 	return 0;
 }
 
+/*
+ * Under vmo_lock: may session @s become client @c?  Charges the
+ * calling user's client count (vmo_user.c).
+ */
+static int vmo_client_charge(struct vmo_session *s, struct vmo_client *c,
+			     struct vmo_user **spare)
+{
+	int ret;
+
+	lockdep_assert_held(&vmo_lock);
+	if (s->role != VMO_ROLE_NONE)
+		return -EBUSY;
+	c->user = vmo_user_get(spare);
+	if (!c->user)
+		return -ENOMEM;
+	ret = vmo_user_add_client(c->user);
+	if (ret) {
+		vmo_user_put(c->user);
+		c->user = NULL;
+	}
+	return ret;
+}
+
 static struct vmo_client *vmo_client_alloc(struct file *uffd)
 {
 	struct vmo_client *c;
@@ -283,6 +309,7 @@ long vmo_ioctl_client_attach(struct vmo_session *s, void __user *argp)
 {
 	struct vmo_client_attach req;
 	struct vmo_event ev = { .type = VMO_EV_CLIENT_NEW };
+	struct vmo_user *spare;
 	struct vmo_client *c;
 	struct file *uffd;
 	int ret;
@@ -312,10 +339,12 @@ long vmo_ioctl_client_attach(struct vmo_session *s, void __user *argp)
 	if (ret)
 		goto drop_mm;
 
+	spare = vmo_user_alloc();
 	mutex_lock(&vmo_lock);
-	if (s->role != VMO_ROLE_NONE) {
+	ret = vmo_client_charge(s, c, &spare);
+	if (ret) {
 		mutex_unlock(&vmo_lock);
-		ret = -EBUSY;
+		kfree(spare);
 		goto unregister;
 	}
 	c->id = vmo_next_client_id++;
@@ -324,7 +353,10 @@ long vmo_ioctl_client_attach(struct vmo_session *s, void __user *argp)
 	ev.client_id = c->id;
 	ev.pid = c->tgid;
 	if (vmo_pager_attached() && !vmo_pager_queue_new(&ev)) {
+		vmo_user_del_client(c->user);
+		vmo_user_put(c->user);
 		mutex_unlock(&vmo_lock);
+		kfree(spare);
 		ret = -ENOMEM;
 		goto unregister;
 	}
@@ -336,6 +368,7 @@ long vmo_ioctl_client_attach(struct vmo_session *s, void __user *argp)
 	s->client = c;
 	vmo_session_set_role(s, VMO_ROLE_CLIENT);
 	mutex_unlock(&vmo_lock);
+	kfree(spare);
 
 	req.client_id = c->id;
 	if (copy_to_user(argp, &req, sizeof(req)))

@@ -66,7 +66,10 @@ extern struct mutex vmo_lock;
  *	it stays, with its pages, and is asked for again (vmo_pager.c).
  * @handed_out: its fd was installed: only then can anything have been
  *	written to it (a failed create leaves no zombie).
- * @committed: counted in vmo_stats.reserved_pages (VMO_CREATE_RESERVE).
+ * @committed: counted in vmo_stats.reserved_pages and its user's
+ *	reservation (VMO_CREATE_RESERVE).
+ * @user: the creator's limits (vmo_user.c), one holder; NULL only if
+ *	it could not be allocated (then the create failed).
  * @records: page index -> record (xa_mk_value(VMO_REC_*)) of pages the
  *	pager wrote out, under vmo_lock (vmo_records.c).
  * @rec_slots: records in @records that name a slot.
@@ -93,6 +96,7 @@ struct vmo_object {
 	int wb_error;
 	bool handed_out;
 	bool committed;
+	struct vmo_user *user;
 	struct xarray records;
 	unsigned long rec_slots;
 	unsigned long rec_punched;
@@ -137,6 +141,8 @@ struct vmo_request {
  * @ended: the client has left the registry (under vmo_lock).
  * @gone_ev: preallocated CLIENT_GONE event, so a departing client can
  *	always tell the pager to close its uffd.
+ * @user: the attaching user's limits (vmo_user.c), one holder while
+ *	registered.
  * @free_work: final teardown, outside any SRCU read section.
  */
 struct vmo_client {
@@ -150,6 +156,7 @@ struct vmo_client {
 	struct list_head node;
 	bool ended;
 	struct vmo_event_node *gone_ev;
+	struct vmo_user *user;
 	struct work_struct free_work;
 };
 
@@ -215,6 +222,7 @@ struct vmo_stats {
 	u64 scavenge_dropped;
 	u64 scavenge_asked;
 	u64 shrinker_scans;
+	u64 reclaim_waits;
 	u64 pages_evicted;
 	u64 reserved_pages;
 	u64 records;
@@ -240,6 +248,7 @@ unsigned long vmo_object_resident(struct vmo_object *obj);
 unsigned long vmo_object_clean(struct vmo_object *obj);
 bool vmo_folio_looks_clean(struct vmo_object *obj, struct folio *folio);
 void vmo_object_free(struct vmo_object *obj);
+void vmo_object_uncharge(struct vmo_object *obj);
 struct file *vmo_store_range_fdget(u32 fd, u64 first, u64 npages);
 const char *vmo_kind_name(u32 kind);
 
@@ -262,6 +271,7 @@ __poll_t vmo_pager_poll(struct vmo_session *s, struct file *file,
 			struct poll_table_struct *pt);
 void vmo_session_pager_release(struct vmo_session *s);
 bool vmo_pager_attached(void);
+bool vmo_pager_is_current(void);
 void vmo_pager_queue(struct vmo_event_node *en);
 bool vmo_pager_queue_new(const struct vmo_event *ev);
 void vmo_pager_show(struct seq_file *m);
@@ -276,6 +286,7 @@ void vmo_pager_records_freed(void);
 
 /* vmo_scavenge.c */
 extern atomic64_t vmo_pages_busy;
+void vmo_pages_freed(void);
 int vmo_scavenge_init(struct proc_dir_entry *dir);
 void vmo_scavenge_exit(void);
 long vmo_ioctl_scavenge(struct vmo_session *s, void __user *argp);
@@ -297,6 +308,18 @@ void vmo_backing_exit(void);
 u64 vmo_backing_pages(void);
 int vmo_backing_reserve(u64 pages);
 long vmo_ioctl_pager_record(struct vmo_session *s, void __user *argp);
+
+/* vmo_user.c */
+struct vmo_user;
+struct vmo_user *vmo_user_alloc(void);
+struct vmo_user *vmo_user_get(struct vmo_user **spare);
+void vmo_user_put(struct vmo_user *u);
+int vmo_user_add_client(struct vmo_user *u);
+void vmo_user_del_client(struct vmo_user *u);
+int vmo_user_may_add_zombie(struct vmo_user *u);
+void vmo_user_zombie(struct vmo_user *u, bool add);
+int vmo_user_reserve(struct vmo_user *u, u64 pages);
+void vmo_user_unreserve(struct vmo_user *u, u64 pages);
 
 /* vmo_proc.c */
 int vmo_proc_init(void);

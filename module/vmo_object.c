@@ -188,19 +188,68 @@ unsigned long vmo_object_clean(struct vmo_object *obj)
 	return clean;
 }
 
-/* Counts a reserved object's pages as committed. */
-static void vmo_object_commit(struct vmo_object *obj)
+/*
+ * Charges a new object to its creator (vmo_user.c): a reserved one's
+ * pages against the user's share and the backing store (then counted
+ * as committed), a shared file one against the user's zombies.
+ */
+static int vmo_object_charge(struct vmo_object *obj, struct vmo_user **spare)
 {
+	u64 pages = obj->size >> PAGE_SHIFT;
+	int ret;
+
 	lockdep_assert_held(&vmo_lock);
-	if (obj->flags & VMO_CREATE_RESERVE) {
-		vmo_stats.reserved_pages += obj->size >> PAGE_SHIFT;
-		obj->committed = true;
+	obj->user = vmo_user_get(spare);
+	if (!obj->user)
+		return -ENOMEM;
+	if (vmo_object_shared_file(obj)) {
+		ret = vmo_user_may_add_zombie(obj->user);
+		if (ret)
+			return ret;
 	}
+	if (!(obj->flags & VMO_CREATE_RESERVE))
+		return 0;
+	ret = vmo_user_reserve(obj->user, pages);
+	if (ret)
+		return ret;
+	ret = vmo_backing_reserve(pages);
+	if (ret) {
+		vmo_user_unreserve(obj->user, pages);
+		return ret;
+	}
+	vmo_stats.reserved_pages += pages;
+	obj->committed = true;
+	return 0;
+}
+
+/* Undoes vmo_object_charge() when the object is unlisted. */
+void vmo_object_uncharge(struct vmo_object *obj)
+{
+	u64 pages = obj->size >> PAGE_SHIFT;
+
+	lockdep_assert_held(&vmo_lock);
+	if (obj->committed) {
+		vmo_stats.reserved_pages -= pages;
+		vmo_user_unreserve(obj->user, pages);
+		obj->committed = false;
+	}
+	if (obj->user)
+		vmo_user_put(obj->user);
+	obj->user = NULL;
 }
 
 /* Drops everything the object holds; it must be unlisted. */
 void vmo_object_free(struct vmo_object *obj)
 {
+	/*
+	 * Nothing can reach the pages any more, but the pager's fds on the
+	 * store keep its inode, and with it the pages, until the pager has
+	 * read the object's OBJ_GONE and closed them: under memory pressure
+	 * that may be never (the pager may be waiting for this very memory).
+	 * Free them now.
+	 */
+	shmem_truncate_range(d_inode(obj->store_path.dentry), 0, (loff_t)-1);
+	vmo_pages_freed();
 	if (obj->parent)
 		fput(obj->parent->store);
 	if (obj->file)
@@ -236,8 +285,7 @@ static int vmo_store_release(struct inode *inode, struct file *file)
 	list_del(&obj->node);
 	obj->store = NULL;
 	vmo_stats.objects_freed++;
-	if (obj->committed)
-		vmo_stats.reserved_pages -= obj->size >> PAGE_SHIFT;
+	vmo_object_uncharge(obj);
 	vmo_records_unlist(obj);
 	vmo_pager_queue_new(&ev);
 	mutex_unlock(&vmo_lock);
@@ -635,6 +683,7 @@ static void vmo_object_discard(struct vmo_object *obj)
 long vmo_ioctl_create(struct vmo_session *s, void __user *argp)
 {
 	struct vmo_create req;
+	struct vmo_user *spare;
 	struct vmo_object *obj;
 	struct file *file, *store;
 	int fd, ret;
@@ -661,15 +710,13 @@ long vmo_ioctl_create(struct vmo_session *s, void __user *argp)
 	obj->store = store;
 
 	/* From here on the store's release unlists and frees the object. */
+	spare = vmo_user_alloc();
 	mutex_lock(&vmo_lock);
-	ret = 0;
-	if (obj->flags & VMO_CREATE_RESERVE)
-		ret = vmo_backing_reserve(obj->size >> PAGE_SHIFT);
-	if (!ret)
-		vmo_object_commit(obj);
+	ret = vmo_object_charge(obj, &spare);
 	vmo_object_list_add(obj);
 	vmo_stats.objects_created++;
 	mutex_unlock(&vmo_lock);
+	kfree(spare);
 	if (ret)
 		goto put_store;
 

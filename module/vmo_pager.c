@@ -43,6 +43,7 @@ struct vmo_pager {
 	unsigned int nr_events;
 	struct eventfd_ctx *efd;
 	bool freed_queued;
+	struct mm_struct *mm;
 };
 
 static struct vmo_pager *vmo_pager;
@@ -110,7 +111,18 @@ static void vmo_pager_free(struct vmo_pager *p)
 		kfree(en);
 	if (p->efd)
 		eventfd_ctx_put(p->efd);
+	mmdrop(p->mm);
 	kfree(p);
+}
+
+/*
+ * Is the calling task the pager (or one of its threads, io_uring
+ * workers included)?  Reclaim must never make it wait for itself.
+ */
+bool vmo_pager_is_current(void)
+{
+	lockdep_assert_held(&vmo_lock);
+	return vmo_pager && current->mm == vmo_pager->mm;
 }
 
 /*
@@ -233,6 +245,8 @@ static struct vmo_pager *vmo_pager_new(struct vmo_session *s,
 			return ERR_PTR(ret);
 		}
 	}
+	p->mm = current->mm;
+	mmgrab(p->mm);
 	return p;
 }
 
@@ -573,6 +587,8 @@ void vmo_object_zombie(struct vmo_object *obj)
 	obj->zombie = true;
 	obj->gone_seq = vmo_next_seq++;
 	vmo_stats.zombies++;
+	if (obj->user)
+		vmo_user_zombie(obj->user, true);
 	vmo_zombie_event(obj, &ev);
 	/* No pager, or no memory: the next pager's attach announces it. */
 	vmo_pager_queue_new(&ev);
@@ -927,8 +943,9 @@ static void vmo_zombie_unlist(struct vmo_object *obj)
 	list_del(&obj->node);
 	vmo_stats.zombies--;
 	vmo_stats.objects_freed++;
-	if (obj->committed)
-		vmo_stats.reserved_pages -= obj->size >> PAGE_SHIFT;
+	if (obj->user)
+		vmo_user_zombie(obj->user, false);
+	vmo_object_uncharge(obj);
 	vmo_records_unlist(obj);
 }
 

@@ -39,6 +39,7 @@ static int vmo_stats_show(struct seq_file *m, void *v)
 		   vmo_stats.scavenge_dropped);
 	seq_printf(m, "scavenge_pages_asked %llu\n", vmo_stats.scavenge_asked);
 	seq_printf(m, "shrinker_scans %llu\n", vmo_stats.shrinker_scans);
+	seq_printf(m, "reclaim_waits %llu\n", vmo_stats.reclaim_waits);
 	seq_printf(m, "pages_evicted %llu\n", vmo_stats.pages_evicted);
 	seq_printf(m, "pages_busy %lld\n", atomic64_read(&vmo_pages_busy));
 	seq_printf(m, "reserved_pages %llu\n", vmo_stats.reserved_pages);

@@ -25,6 +25,7 @@
 #include <linux/proc_fs.h>
 #include <linux/seq_file.h>
 #include <linux/shrinker.h>
+#include <linux/swap.h>
 #include <linux/uaccess.h>
 #include <linux/xarray.h>
 
@@ -35,6 +36,23 @@
 
 /* Clean pages not dropped because someone held them (vmo_folio_busy()). */
 atomic64_t vmo_pages_busy = ATOMIC64_INIT(0);
+
+/*
+ * Longest a task in direct reclaim waits for the pager to give pages
+ * back (see vmo_shrink_scan()), like reclaim_throttle() waits for
+ * writeback.
+ */
+#define VMO_RECLAIM_WAIT_MS	100
+
+/* Bumped (and waiters woken) whenever store pages were freed. */
+static atomic_t vmo_freed_gen = ATOMIC_INIT(0);
+static DECLARE_WAIT_QUEUE_HEAD(vmo_reclaim_wq);
+
+void vmo_pages_freed(void)
+{
+	atomic_inc(&vmo_freed_gen);
+	wake_up_all(&vmo_reclaim_wq);
+}
 
 /*
  * Does someone other than the page cache and us hold @folio?  A pin
@@ -186,10 +204,29 @@ static unsigned long vmo_shrink_count(struct shrinker *shrink,
 	return nr ? nr : SHRINK_EMPTY;
 }
 
+/*
+ * Nothing clean was left to drop, and the pager was asked for pages it
+ * must write out first.  A task allocating in direct reclaim would fail
+ * its reclaim at once, and the OOM killer would run while the pager is
+ * still writing (seen on the debug kernel, where the pager is slow): so
+ * it waits, up to VMO_RECLAIM_WAIT_MS, for the pager to free pages, as
+ * reclaim waits for writeback.  Never the pager itself (it would wait
+ * for itself), nor kswapd; a fatal signal ends the wait.
+ */
+static void vmo_reclaim_wait(void)
+{
+	int gen = atomic_read(&vmo_freed_gen);
+
+	wait_event_killable_timeout(vmo_reclaim_wq,
+				    atomic_read(&vmo_freed_gen) != gen,
+				    msecs_to_jiffies(VMO_RECLAIM_WAIT_MS));
+}
+
 static unsigned long vmo_shrink_scan(struct shrinker *shrink,
 				     struct shrink_control *sc)
 {
 	u64 dropped, asked;
+	bool wait;
 
 	/* Dropping takes i_mmap_rwsem and page locks: like a filesystem. */
 	if (!(sc->gfp_mask & __GFP_FS))
@@ -198,7 +235,13 @@ static unsigned long vmo_shrink_scan(struct shrinker *shrink,
 		return SHRINK_STOP;
 	vmo_stats.shrinker_scans++;
 	vmo_scavenge_locked(sc->nr_to_scan, &dropped, &asked);
+	wait = !dropped && asked && (sc->gfp_mask & __GFP_DIRECT_RECLAIM) &&
+	       !current_is_kswapd() && !vmo_pager_is_current();
+	if (wait)
+		vmo_stats.reclaim_waits++;
 	mutex_unlock(&vmo_lock);
+	if (wait)
+		vmo_reclaim_wait();
 	return dropped ? dropped : SHRINK_STOP;
 }
 
@@ -315,6 +358,8 @@ long vmo_ioctl_pager_evict(struct vmo_session *s, void __user *argp)
 	mutex_lock(&vmo_lock);
 	vmo_stats.pages_evicted += req.dropped;
 	mutex_unlock(&vmo_lock);
+	if (req.dropped)
+		vmo_pages_freed();
 	if (copy_to_user(argp, &req, sizeof(req)))
 		ret = -EFAULT;
 put:

@@ -98,9 +98,10 @@ void engine_set_backing(struct engine_ctx *ctx, struct backing *bk)
 	engine_update_gauges(ctx);
 }
 
-uint64_t engine_scavenge(struct engine_ctx *ctx, uint64_t want)
+uint64_t engine_scavenge(struct engine_ctx *ctx, uint64_t want,
+			 bool short_of_memory)
 {
-	uint64_t got = paging_scavenge(&ctx->objs, want);
+	uint64_t got = paging_scavenge(&ctx->objs, want, short_of_memory);
 
 	engine_update_gauges(ctx);
 	return got;

@@ -128,10 +128,12 @@ void engine_set_backing(struct engine_ctx *ctx, struct backing *bk);
 
 /*
  * Give back up to @want pages (a scavenge request, or headroom):
- * victims by CLOCK, dirty ones written first (paging.h).  Returns the
- * pages dropped from the stores.
+ * victims by CLOCK, dirty ones written first (paging.h; @short_of_memory
+ * puts last what needs memory to go).  Returns the pages dropped from
+ * the stores.
  */
-uint64_t engine_scavenge(struct engine_ctx *ctx, uint64_t want);
+uint64_t engine_scavenge(struct engine_ctx *ctx, uint64_t want,
+			 bool short_of_memory);
 
 /* End faults that can never be served through @fn (NULL: they wait). */
 void engine_set_sigbus(struct engine_ctx *ctx, engine_sigbus_fn fn);

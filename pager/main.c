@@ -18,6 +18,7 @@
  * meanwhile.
  */
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
@@ -87,6 +88,12 @@ struct client {
  * interrupted (EINTR), O_NONBLOCK is set again, and a client that does
  * it READ_GUARD_STRIKES times is dropped.
  */
+/* The fewest fds --max-fds allows: stdio, epoll, signalfd, ... */
+#define PAGER_MIN_FDS		16
+
+/* How long the session is not read when no fd is left (mute_session()). */
+#define SESSION_MUTE_MS		1000
+
 #define READ_GUARD_SECS		1
 #define READ_GUARD_STRIKES	3
 
@@ -119,6 +126,8 @@ struct pager {
 	bool stats_read_failed;		/* module stats unreadable: logged */
 	long long events_dropped;	/* module's at last look, or -1 */
 	timer_t guard;			/* the read guard (see struct client) */
+	uint64_t session_muted_until;	/* ns: no fd for a client, wait */
+	rlim_t max_fds;			/* --max-fds, 0: all we may */
 };
 
 static struct source session_src = { .type = SRC_SESSION };
@@ -147,6 +156,8 @@ static void usage(FILE *f)
 		"      --high-watermark MiB  ... until it is back above this (default %u%%,\n"
 		"                     at least %u MiB)\n"
 		"      --no-background  no headroom: give pages back only when asked\n"
+		"      --max-fds N    open at most N fds (default: as many as the system\n"
+		"                     allows; one per client, up to two per open object)\n"
 		"  -v, --verbose      more messages (repeat for debug)\n"
 		"  -q, --quiet        errors only\n"
 		"  -h, --help         this text\n"
@@ -164,6 +175,7 @@ enum {
 	OPT_LOW_WATERMARK,
 	OPT_HIGH_WATERMARK,
 	OPT_NO_BACKGROUND,
+	OPT_MAX_FDS,
 };
 
 /* A watermark in MiB.  Returns 0, or 2 after saying why. */
@@ -224,6 +236,7 @@ static int parse_args(int argc, char **argv, struct pager *p,
 		{ "low-watermark", required_argument, NULL, OPT_LOW_WATERMARK },
 		{ "high-watermark", required_argument, NULL, OPT_HIGH_WATERMARK },
 		{ "no-background", no_argument, NULL, OPT_NO_BACKGROUND },
+		{ "max-fds", required_argument, NULL, OPT_MAX_FDS },
 		{ "verbose", no_argument,       NULL, 'v' },
 		{ "quiet",   no_argument,       NULL, 'q' },
 		{ "help",    no_argument,       NULL, 'h' },
@@ -260,6 +273,17 @@ static int parse_args(int argc, char **argv, struct pager *p,
 				return 2;
 			}
 			*cluster = val;
+			break;
+		case OPT_MAX_FDS:
+			errno = 0;
+			val = strtoul(optarg, &end, 0);
+			if (errno || end == optarg || *end || *optarg == '-' ||
+			    val < PAGER_MIN_FDS || val > INT_MAX) {
+				log_err("--max-fds: '%s' is not a number of fds in %d..%d",
+					optarg, PAGER_MIN_FDS, INT_MAX);
+				return 2;
+			}
+			p->max_fds = val;
 			break;
 		case 'v':
 			if (vlog_level < VLOG_DEBUG)
@@ -758,6 +782,49 @@ static void handle_event(struct pager *p, const struct vmo_event *ev)
 }
 
 /* Read module events until none is left.  Returns 0, or -1 if fatal. */
+/* Listen to the session (again), or not. */
+static int session_listen(struct pager *p, bool on)
+{
+	struct epoll_event eev = { .events = on ? EPOLLIN : 0,
+				   .data.ptr = &session_src };
+
+	if (epoll_ctl(p->epfd, EPOLL_CTL_MOD, p->session, &eev) < 0) {
+		log_err("epoll_ctl(MOD, %s): %s", p->device, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * No fd left for a new client's uffd: the module keeps the CLIENT_NEW
+ * first in its queue, so reading again at once would spin.  Stop
+ * listening to the session for SESSION_MUTE_MS (fds may come free as
+ * clients and objects go), then try again.  Not fatal: a pager that
+ * exits here is re-sent every client and dies the same way.
+ */
+static int mute_session(struct pager *p)
+{
+	log_warn("VMO_IOC_PAGER_EVENT: %s: no fd for a new client's userfaultfd; module events wait %d ms (raise the pager's fd limit, or lower the module's max_clients)",
+		 strerror(errno), SESSION_MUTE_MS);
+	p->eng.ctr.c[VMO_PSTAT_ERRORS]++;
+	p->session_muted_until = now_ns() + SESSION_MUTE_MS * 1000000ULL;
+	return session_listen(p, false);
+}
+
+/* Ms until a muted session is heard again (0: now), -1 if not muted. */
+static int session_mute_timeout(struct pager *p)
+{
+	uint64_t now;
+
+	if (!p->session_muted_until)
+		return -1;
+	now = now_ns();
+	if (now < p->session_muted_until)
+		return (int)((p->session_muted_until - now) / 1000000ULL) + 1;
+	p->session_muted_until = 0;
+	return session_listen(p, true) < 0 ? -2 : 0;
+}
+
 static int drain_session(struct pager *p)
 {
 	struct vmo_event ev;
@@ -769,13 +836,9 @@ static int drain_session(struct pager *p)
 				continue;
 			if (errno == EAGAIN)
 				return 0;
-			/*
-			 * The event stays queued, first: retrying would spin.
-			 * A new pager (with fds to spare) can take over.
-			 */
-			log_err("VMO_IOC_PAGER_EVENT: %s%s", strerror(errno),
-				errno == EMFILE || errno == ENFILE ?
-				" (no fd left for a new client's uffd; raise the fd limit)" : "");
+			if (errno == EMFILE || errno == ENFILE)
+				return mute_session(p);
+			log_err("VMO_IOC_PAGER_EVENT: %s", strerror(errno));
 			return -1;
 		}
 		handle_event(p, &ev);
@@ -1021,6 +1084,20 @@ static void scavenge_request(struct pager *p)
 }
 
 /*
+ * Below half the low watermark (MemAvailable @avail pages, or read now
+ * if negative) a scavenge spares memory: writing to files in memory
+ * comes last (paging_scavenge()).
+ */
+static bool short_of_memory(struct pager *p, int64_t avail)
+{
+	if (!p->hr.low)
+		return false;
+	if (avail < 0)
+		avail = headroom_available(&p->hr);
+	return avail >= 0 && (uint64_t)avail < p->hr.low / 2;
+}
+
+/*
  * One chunk of the pending requests.  A chunk that comes back short
  * means nothing more can go now (all clean pages gone, dirty ones with
  * nowhere to go): the rest of the request is dropped, the module asks
@@ -1035,7 +1112,7 @@ static void scavenge_work(struct pager *p)
 	if (chunk > SCAVENGE_CHUNK)
 		chunk = SCAVENGE_CHUNK;
 	read_module_stats(p);
-	got = engine_scavenge(&p->eng, chunk);
+	got = engine_scavenge(&p->eng, chunk, short_of_memory(p, -1));
 	p->eng.ctr.c[VMO_PSTAT_SCAVENGE_RETURNED] += got;
 	p->scav_pending = got < chunk ? 0 : p->scav_pending - got;
 	if (p->scav_pending)
@@ -1062,7 +1139,7 @@ static int64_t headroom_batch(struct pager *p, uint64_t *avail)
 	if (!want)
 		return 0;
 	read_module_stats(p);
-	got = engine_scavenge(&p->eng, want);
+	got = engine_scavenge(&p->eng, want, short_of_memory(p, a));
 	p->eng.ctr.c[VMO_PSTAT_BACKGROUND_PAGES] += got;
 	log_debug("headroom: %llu pages available, gave back %llu of %llu",
 		  (ull)*avail, (ull)got, (ull)want);
@@ -1146,7 +1223,7 @@ static bool session_readable(const struct epoll_event *evs, int n)
 static int run(struct pager *p)
 {
 	struct epoll_event evs[MAX_EPOLL_EVENTS];
-	int n, i, stats_timeout = -1;
+	int n, i, stats_timeout = -1, mute_timeout;
 	struct source *src;
 
 	while (!p->quit) {
@@ -1200,8 +1277,12 @@ static int run(struct pager *p)
 		free_graveyard(p);
 		scavenge_work(p);
 		engine_update_gauges(&p->eng);
+		mute_timeout = session_mute_timeout(p);
+		if (mute_timeout < -1)
+			return 1;
 		stats_timeout = min_timeout(report_stats_if_changed(p),
 					    engine_deferred_timeout(&p->eng));
+		stats_timeout = min_timeout(stats_timeout, mute_timeout);
 	}
 	return 0;
 }
@@ -1391,14 +1472,23 @@ static rlim_t max_fds(void)
 
 /*
  * One fd per client and up to two per open object: take all the fds we
- * may.  Running out would stall the module's event queue (a CLIENT_NEW
- * it cannot deliver stays first) and fail file and shadow fills.
+ * may (or @cap of them, --max-fds).  Running out stalls the module's
+ * event queue for a while (mute_session()) and defers file and shadow
+ * fills.
  */
-static void raise_fd_limit(void)
+static void raise_fd_limit(rlim_t cap)
 {
 	rlim_t most = max_fds();
 	struct rlimit rl;
 
+	if (cap) {
+		rl.rlim_cur = cap;
+		rl.rlim_max = cap;
+		if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+			log_warn("setrlimit(RLIMIT_NOFILE, %llu): %s",
+				 (ull)cap, strerror(errno));
+		return;
+	}
 	if (getrlimit(RLIMIT_NOFILE, &rl) < 0) {
 		log_warn("getrlimit(RLIMIT_NOFILE): %s", strerror(errno));
 		return;
@@ -1503,7 +1593,7 @@ static int setup_paging(struct pager *p)
 
 static int setup(struct pager *p)
 {
-	raise_fd_limit();
+	raise_fd_limit(p->max_fds);
 	protect_from_oom();
 	if (setup_signals(p) < 0)
 		return -1;

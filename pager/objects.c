@@ -17,11 +17,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <linux/magic.h>
 #include <linux/userfaultfd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 
 #include "log.h"
@@ -276,6 +278,20 @@ static const char *info_problem(const struct objcache *oc, uint64_t id,
 	return NULL;
 }
 
+/*
+ * Does writing to @fd take memory rather than free it?  A file on tmpfs
+ * or ramfs is memory: writing a store's dirty page to it allocates a
+ * page before the store's can go.
+ */
+static bool fd_in_memory(int fd)
+{
+	struct statfs sfs;
+
+	if (fstatfs(fd, &sfs) < 0)
+		return false;
+	return sfs.f_type == TMPFS_MAGIC || sfs.f_type == RAMFS_MAGIC;
+}
+
 static int objcache_add(struct objcache *oc, uint64_t id,
 			const struct vmo_pager_object *info, struct pobj **out)
 {
@@ -298,9 +314,10 @@ static int objcache_add(struct objcache *oc, uint64_t id,
 	o->store_fd = (int)info->store_fd;
 	o->src_fd = -1;
 	if (info->src_fd != VMO_NO_FD) {
-		if (o->kind == VMO_KIND_FILE)
+		if (o->kind == VMO_KIND_FILE) {
 			o->src_fd = (int)info->src_fd;
-		else
+			o->file_in_memory = fd_in_memory(o->src_fd);
+		} else
 			close_fd(id, (int)info->src_fd, "unused source");
 	}
 	paging_link(oc, o);

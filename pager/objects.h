@@ -40,6 +40,7 @@ struct pobj {
 	uint32_t kind;		/* VMO_KIND_* */
 	uint32_t flags;		/* VMO_CREATE_* */
 	uint32_t depth;
+	bool file_in_memory;	/* FILE: on tmpfs/ramfs (objcache_add()) */
 	struct slotmap map;	/* per page: resident, paged out */
 	struct pobj *lru_prev;	/* the victim clock's ring of objects */
 	struct pobj *lru_next;
@@ -124,6 +125,7 @@ struct objcache {
 	unsigned int bits_words;	/* words of each paging bitmap */
 	bool warned_track;	/* "cannot track pages" was logged */
 	bool no_slot[2];	/* this scavenge found no slot for [reserved] */
+	bool spare_memory;	/* this scavenge: no write-back that needs memory */
 };
 
 /*

@@ -801,9 +801,11 @@ static uint64_t page_out_present(struct objcache *oc, struct pobj *o,
 		return 0;
 	}
 	if (ndirty && o->kind == VMO_KIND_FILE &&
-	    (o->flags & VMO_CREATE_SHARED))
-		write_back_dirty(oc, o, first, n);
-	else if (ndirty && oc->bk)
+	    (o->flags & VMO_CREATE_SHARED)) {
+		/* Dirty pages stay; the clean ones still go. */
+		if (!(oc->spare_memory && o->file_in_memory))
+			write_back_dirty(oc, o, first, n);
+	} else if (ndirty && oc->bk)
 		page_out_dirty(oc, o, first, n);
 	zbits(oc, oc->dropped);
 	if (oc->evict(oc->arg, o, first, n, oc->dropped, &ndropped)) {
@@ -876,18 +878,13 @@ static unsigned int pick_victims(struct objcache *oc, struct pobj **obj,
 	return n;
 }
 
-uint64_t paging_scavenge(struct objcache *oc, uint64_t want)
+/* One pass of the victim clock (see paging_scavenge()). */
+static uint64_t scavenge_pass(struct objcache *oc, uint64_t want)
 {
 	uint64_t vic[PAGING_VICTIMS], budget, got = 0, i, j;
 	unsigned int n, max;
 	struct pobj *o;
 
-	if (!oc->evict || !oc->clean || !oc->lru)
-		return 0;
-	if (oc->freed_pending)
-		paging_take_freed(oc);
-	oc->no_slot[0] = false;
-	oc->no_slot[1] = false;
 	/*
 	 * Every resident entry and every object's end counts: one lap to
 	 * clear reference bits, one to take, one more for where the hand
@@ -909,5 +906,33 @@ uint64_t paging_scavenge(struct objcache *oc, uint64_t want)
 			got += page_out_run(oc, o, vic[i], j - i);
 		}
 	}
+	return got;
+}
+
+uint64_t paging_scavenge(struct objcache *oc, uint64_t want,
+			 bool short_of_memory)
+{
+	uint64_t got;
+
+	if (!oc->evict || !oc->clean || !oc->lru)
+		return 0;
+	if (oc->freed_pending)
+		paging_take_freed(oc);
+	oc->no_slot[0] = false;
+	oc->no_slot[1] = false;
+	/*
+	 * Short of memory, writing a shared file object's dirty pages to a
+	 * file in memory (tmpfs) would allocate a page for every page it
+	 * frees, in an I/O worker that the OOM killer then finds allocating
+	 * (seen on the debug kernel): first everything that frees memory
+	 * without taking any, those only if that was not enough.
+	 */
+	oc->spare_memory = short_of_memory;
+	got = scavenge_pass(oc, want);
+	if (got < want && oc->spare_memory) {
+		oc->spare_memory = false;
+		got += scavenge_pass(oc, want - got);
+	}
+	oc->spare_memory = false;
 	return got;
 }

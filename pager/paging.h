@@ -133,8 +133,11 @@ int paging_read_record(struct objcache *oc, struct pobj *o, uint64_t idx,
 /*
  * Give back up to @want pages (see the top).  Returns the pages dropped
  * from the stores.  Stops early when a bounded walk (twice round every
- * tracked resident page) found nothing more to give.
+ * tracked resident page) found nothing more to give.  @short_of_memory:
+ * what takes memory to give back (writing to a file in memory) comes
+ * last.
  */
-uint64_t paging_scavenge(struct objcache *oc, uint64_t want);
+uint64_t paging_scavenge(struct objcache *oc, uint64_t want,
+			 bool short_of_memory);
 
 #endif /* VMO_PAGER_PAGING_H */

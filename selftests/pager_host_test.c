@@ -2746,14 +2746,20 @@ static void mark_dirty(FIXTURE_DATA(engine) *self, uint64_t id,
 	pthread_mutex_unlock(&self->lock);
 }
 
-static uint64_t scavenge(FIXTURE_DATA(engine) *self, uint64_t want)
+static uint64_t scavenge_short(FIXTURE_DATA(engine) *self, uint64_t want,
+			       bool short_of_memory)
 {
 	uint64_t got;
 
 	pthread_mutex_lock(&self->lock);
-	got = engine_scavenge(&self->ctx, want);
+	got = engine_scavenge(&self->ctx, want, short_of_memory);
 	pthread_mutex_unlock(&self->lock);
 	return got;
+}
+
+static uint64_t scavenge(FIXTURE_DATA(engine) *self, uint64_t want)
+{
+	return scavenge_short(self, want, false);
 }
 
 /* Pages of store @fd (of @n pages) that are present. */
@@ -3191,6 +3197,57 @@ TEST_F(engine, paging_shared_file_written_back)
 	for (i = 0; i < n; i++)
 		ASSERT_TRUE(page_is(m, ps, i, i == 2 ? 102 : 101, tmp));
 	free(tmp);
+}
+
+/*
+ * Short of memory, a shared file object's dirty pages are not written
+ * to a file in memory (tmpfs: each write takes a page before one can
+ * go) while anything else can go; then they are.
+ */
+TEST_F(engine, paging_short_of_memory_writes_to_memory_files_last)
+{
+	char path[] = "/dev/shm/pager_host_test.XXXXXX";
+	const uint64_t n = 4;
+	size_t ps = self->ps;
+	struct vmo_counters s;
+	char *mf, *ma;
+	uint64_t i;
+	int fd, st;
+
+	SKIP_IF_NO_UFFD();
+	fd = mkstemp(path);
+	if (fd < 0)
+		SKIP(return, "no tmpfs at /dev/shm: %s", strerror(errno));
+	unlink(path);
+	ASSERT_EQ(0, ftruncate(fd, (off_t)(n * ps)));
+	ASSERT_EQ(0, paging_on(self, 64));
+	st = add_object(self, 2, VMO_KIND_FILE, VMO_CREATE_SHARED, n * ps, 0,
+			0, fd, n * ps);
+	ASSERT_LE(0, st);
+	ASSERT_LE(0, add_object(self, 3, VMO_KIND_ANON, 0, n * ps, 0, 0, -1, 0));
+	mf = map_object(self, 2, true);
+	ma = map_object(self, 3, true);
+	ASSERT_NE(NULL, mf);
+	ASSERT_NE(NULL, ma);
+	for (i = 0; i < n; i++) {
+		write_page(mf, ps, i, 131);
+		write_page(ma, ps, i, 132);
+	}
+	mark_dirty(self, 2, 0, n);
+	mark_dirty(self, 3, 0, n);
+
+	EXPECT_EQ(n, scavenge_short(self, n, true));
+	s = snap(self);
+	EXPECT_EQ(0, CTR(s, PAGES_WRITTEN));	/* nothing to the tmpfs file */
+	EXPECT_EQ(n, CTR(s, PAGES_OUT));	/* the anonymous pages went */
+	EXPECT_EQ(n, store_count(st, ps, n));
+
+	/* Nothing else left: then the file's pages go too. */
+	EXPECT_EQ(n, scavenge_short(self, n, true));
+	s = snap(self);
+	EXPECT_EQ(n, CTR(s, PAGES_WRITTEN));
+	EXPECT_EQ(0, store_count(st, ps, n));
+	close(fd);
 }
 
 TEST_F(engine, paging_forget_unlisted_objects)

@@ -21,20 +21,6 @@
 #define OBJ_MB 32
 #define SMALL_PAGES 4096	/* 16 MiB objects */
 
-/* The first line of @path as a number, or -1. */
-static long long read_proc_num(const char *path)
-{
-	long long v = -1;
-	FILE *f = fopen(path, "r");
-
-	if (!f)
-		return -1;
-	if (fscanf(f, "%lld", &v) != 1)
-		v = -1;
-	fclose(f);
-	return v;
-}
-
 static unsigned long long mem_total_kb(void)
 {
 	char line[256];
@@ -448,7 +434,7 @@ TEST_F_TIMEOUT(pressure, reserve_within_backing_store, 1200)
 	const size_t pages = SMALL_PAGES;
 	long long backing = vmo_util_stat("pager_backing_pages");
 	long long reserved = vmo_util_stat("reserved_pages");
-	long long overcommit = read_proc_num("/proc/sys/vm/overcommit_memory");
+	long long overcommit = vmo_util_read_num("/proc/sys/vm/overcommit_memory");
 	unsigned char *m;
 	char old[24];
 	int fd, ret;
@@ -620,7 +606,7 @@ TEST_F_TIMEOUT(pressure, madv_remove_forgets_paged_out_pages, 600)
 TEST_F_TIMEOUT(pressure, reserve_counts_slots_in_use, 600)
 {
 	const size_t pages = SMALL_PAGES;
-	long long overcommit = read_proc_num("/proc/sys/vm/overcommit_memory");
+	long long overcommit = vmo_util_read_num("/proc/sys/vm/overcommit_memory");
 	long long backing, reserved, used, room;
 	unsigned char *m;
 	int fd, big, fits;

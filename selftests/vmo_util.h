@@ -179,6 +179,28 @@ static inline int vmo_util_write_proc(const char *path, const char *text)
 	return n == (ssize_t)strlen(text) ? 0 : -errno;
 }
 
+/* The number a file (sysfs, procfs) starts with, or -1. */
+static inline long long vmo_util_read_num(const char *path)
+{
+	long long v = -1;
+	FILE *f = fopen(path, "r");
+
+	if (!f)
+		return -1;
+	if (fscanf(f, "%lld", &v) != 1)
+		v = -1;
+	fclose(f);
+	return v;
+}
+
+static inline int vmo_util_write_num(const char *path, long long v)
+{
+	char text[32];
+
+	snprintf(text, sizeof(text), "%lld\n", v);
+	return vmo_util_write_proc(path, text);
+}
+
 static inline const char *vmo_util_env(const char *name, const char *def)
 {
 	const char *v = getenv(name);

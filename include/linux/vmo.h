@@ -96,7 +96,12 @@ struct vmo_handshake {
  * memory (the kernel's overcommit accounting, as for a private writable
  * mapping) and in the pager's backing store (when a pager with one is
  * attached), or creation fails with ENOMEM; after that the object's
- * pages can always be paged out.
+ * pages can always be paged out.  One user's reserved objects may hold
+ * at most the module's max_reserve_percent_per_user of the backing
+ * store (of RAM without one): EDQUOT beyond, unless CAP_SYS_RESOURCE.
+ * VMO_CREATE_SHARED: EDQUOT while the user has max_zombies_per_user
+ * released shared file objects still waiting for their final
+ * write-back (unless CAP_SYS_RESOURCE).
  * @pad: must be 0.
  * @reserved: must be 0.
  * @id: out: the object's id (never reused while the module is loaded).
@@ -186,7 +191,9 @@ struct vmo_sync {
  * @client_id: out: the client's id.
  * @reserved: must be 0.
  *
- * A session attaches at most once (EBUSY after).  The client lives until
+ * A session attaches at most once (EBUSY after).  EDQUOT when the user
+ * has max_clients_per_user clients already (unless CAP_SYS_RESOURCE),
+ * ENFILE when all users have max_clients (module parameters).  The client lives until
  * its session is closed and none of its ranges remain registered, or
  * until its address space exits.
  */
