@@ -747,7 +747,7 @@ long vmo_ioctl_pager_object(struct vmo_session *s, void __user *argp)
 
 	if (copy_from_user(&req, argp, sizeof(req)))
 		return -EFAULT;
-	if (req.flags || vmo_nonzero(req.reserved))
+	if (req.flags || req.file_magic || vmo_nonzero(req.reserved))
 		return -EINVAL;
 
 	mutex_lock(&vmo_lock);
@@ -763,6 +763,7 @@ long vmo_ioctl_pager_object(struct vmo_session *s, void __user *argp)
 	req.file_size = obj->file_size;
 	req.obj_flags = obj->flags;
 	req.depth = obj->depth;
+	req.file_magic = obj->file ? file_inode(obj->file)->i_sb->s_magic : 0;
 	ret = vmo_pager_object_fds(obj, &req);	/* drops vmo_lock */
 	if (ret)
 		return ret;

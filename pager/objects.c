@@ -23,7 +23,6 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
-#include <sys/statfs.h>
 #include <sys/syscall.h>
 
 #include "log.h"
@@ -279,17 +278,14 @@ static const char *info_problem(const struct objcache *oc, uint64_t id,
 }
 
 /*
- * Does writing to @fd take memory rather than free it?  A file on tmpfs
- * or ramfs is memory: writing a store's dirty page to it allocates a
- * page before the store's can go.
+ * Does writing to a file on file system @magic take memory rather than
+ * free it?  A file on tmpfs or ramfs is memory: writing a store's dirty
+ * page to it allocates a page before the store's can go.  (The module
+ * says which file system: statfs(2) on a FUSE file could block.)
  */
-static bool fd_in_memory(int fd)
+static bool fs_in_memory(uint64_t magic)
 {
-	struct statfs sfs;
-
-	if (fstatfs(fd, &sfs) < 0)
-		return false;
-	return sfs.f_type == TMPFS_MAGIC || sfs.f_type == RAMFS_MAGIC;
+	return magic == TMPFS_MAGIC || magic == RAMFS_MAGIC;
 }
 
 static int objcache_add(struct objcache *oc, uint64_t id,
@@ -316,7 +312,7 @@ static int objcache_add(struct objcache *oc, uint64_t id,
 	if (info->src_fd != VMO_NO_FD) {
 		if (o->kind == VMO_KIND_FILE) {
 			o->src_fd = (int)info->src_fd;
-			o->file_in_memory = fd_in_memory(o->src_fd);
+			o->file_in_memory = fs_in_memory(info->file_magic);
 		} else
 			close_fd(id, (int)info->src_fd, "unused source");
 	}

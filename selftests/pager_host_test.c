@@ -41,6 +41,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 
 #include <linux/userfaultfd.h>
@@ -1563,6 +1564,7 @@ static int add_object(FIXTURE_DATA(engine) *self, uint64_t id, uint32_t kind,
 {
 	struct tobj *t = &self->objs.obj[id];
 	uint64_t store_size = size, in_file;
+	struct statfs sfs;
 	int fd;
 
 	if (kind == VMO_KIND_FILE) {
@@ -1587,6 +1589,8 @@ static int add_object(FIXTURE_DATA(engine) *self, uint64_t id, uint32_t kind,
 	t->info.parent_id = parent;
 	t->info.file_size = file_size;
 	t->info.obj_flags = flags;
+	if (file_fd >= 0 && !fstatfs(file_fd, &sfs))	/* as the module says */
+		t->info.file_magic = (uint64_t)sfs.f_type;
 	t->present = true;
 	return fd;
 }

@@ -478,6 +478,10 @@ enum vmo_pstat {
  * @file_size: out: FILE: the file's size at creation.
  * @obj_flags: out: creation flags (VMO_CREATE_SHARED).
  * @depth: out: chain depth (0 for ANON and FILE).
+ * @file_magic: in: must be 0; out: FILE: the magic number of the file
+ *	system the backing file is on (as statfs(2)'s f_type; TMPFS_MAGIC:
+ *	writing to it takes memory), known without asking the file system
+ *	(a FUSE one may never answer); else 0.
  * @reserved: in: must be 0.
  *
  * ENOENT if no object has @obj_id (it was freed).
@@ -494,7 +498,8 @@ struct vmo_pager_object {
 	__u64 file_size;
 	__u32 obj_flags;
 	__u32 depth;
-	__u64 reserved[2];
+	__u64 file_magic;
+	__u64 reserved[1];
 };
 
 /* Most pages one VMO_IOC_PAGER_CLEAN may cover. */
