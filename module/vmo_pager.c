@@ -446,34 +446,65 @@ static int vmo_pager_deliver_client(struct vmo_event_node *en,
 	return 0;
 }
 
+/* Puts @list (events taken off the queue, in order) back at its head. */
+static void vmo_pager_requeue_list(struct list_head *list)
+{
+	struct vmo_event_node *en, *tmp;
+
+	mutex_lock(&vmo_lock);
+	if (vmo_pager) {
+		list_for_each_entry(en, list, node)
+			vmo_pager->nr_events++;
+		list_splice(list, &vmo_pager->events);
+		INIT_LIST_HEAD(list);
+	}
+	mutex_unlock(&vmo_lock);
+	list_for_each_entry_safe(en, tmp, list, node)
+		kfree(en);
+}
+
+/*
+ * Delivers the first event that can be delivered.  A CLIENT_NEW that
+ * finds no free fd in the pager (EMFILE, ENFILE) stays queued, first,
+ * but does not hold up the events behind it (their clients' departures
+ * among them, which free fds): those go first.  Only when nothing else
+ * is left does the pager get the error (it waits and reads again).
+ */
 long vmo_ioctl_pager_event(struct vmo_session *s, void __user *argp)
 {
 	struct vmo_event_node *en;
-	int ret;
+	LIST_HEAD(no_fd);
+	int ret, fd_err = 0;
 
 	for (;;) {
 		mutex_lock(&vmo_lock);
 		en = vmo_pager_dequeue();
 		mutex_unlock(&vmo_lock);
-		if (!en)
-			return -EAGAIN;
+		if (!en) {
+			ret = fd_err ? fd_err : -EAGAIN;
+			break;
+		}
 		if (en->ev.type != VMO_EV_CLIENT_NEW) {
 			ret = copy_to_user(argp, &en->ev, sizeof(en->ev)) ?
 			      -EFAULT : 0;
 			break;
 		}
-		ret = vmo_pager_deliver_client(en, argp);
-		if (ret != -ENOENT)
+		ret = fd_err ? fd_err : vmo_pager_deliver_client(en, argp);
+		if (ret == -ENOENT) {
+			kfree(en);	/* client already gone: next event */
+			continue;
+		}
+		if (ret != -EMFILE && ret != -ENFILE)
 			break;
-		kfree(en);	/* client already gone: next event */
+		fd_err = ret;
+		list_add_tail(&en->node, &no_fd);
 	}
-	if (ret) {
-		/* Not delivered: keep it for the next call. */
-		vmo_pager_requeue(en);
-		return ret;
-	}
-	kfree(en);
-	return 0;
+	if (ret && en)
+		vmo_pager_requeue(en);	/* not delivered: next call */
+	vmo_pager_requeue_list(&no_fd);
+	if (!ret)
+		kfree(en);
+	return ret;
 }
 
 /*

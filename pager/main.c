@@ -796,11 +796,12 @@ static int session_listen(struct pager *p, bool on)
 }
 
 /*
- * No fd left for a new client's uffd: the module keeps the CLIENT_NEW
- * first in its queue, so reading again at once would spin.  Stop
- * listening to the session for SESSION_MUTE_MS (fds may come free as
- * clients and objects go), then try again.  Not fatal: a pager that
- * exits here is re-sent every client and dies the same way.
+ * No fd left for a new client's uffd, and nothing else queued (the
+ * module delivers every other event past such a CLIENT_NEW): reading
+ * again at once would spin.  Stop listening to the session for
+ * SESSION_MUTE_MS (fds come free as clients and objects go), then try
+ * again.  Not fatal: a pager that exits here is re-sent every client
+ * and dies the same way.
  */
 static int mute_session(struct pager *p)
 {

@@ -412,12 +412,21 @@ TEST_F(limits, all_clients_bounded)
 	}
 }
 
+static int sync_obj = -1;
+
+static int sync_fn(pid_t unused)
+{
+	(void)unused;
+	return vmo_sync(sync_obj, NULL) ? 2 : 0;
+}
+
 /*
  * A pager that runs out of fds (here --max-fds) while the module hands
- * it new clients' uffds does not exit: it stops reading module events
- * for a while and goes on serving the clients it has; once fds come
- * free it takes the rest.  Before, it exited on the first EMFILE, and
- * a new pager was handed every client again and died the same way.
+ * it new clients' uffds does not exit: it goes on serving the clients
+ * it has, the module's other events still reach it (a sync is
+ * answered while the new clients wait), and once fds come free it
+ * takes the rest.  Before, it exited on the first EMFILE, and a new
+ * pager was handed every client again and died the same way.
  */
 TEST_F_TIMEOUT(limits, pager_out_of_fds_keeps_serving, 120)
 {
@@ -434,14 +443,20 @@ TEST_F_TIMEOUT(limits, pager_out_of_fds_keeps_serving, 120)
 	ASSERT_EQ(0, vmo_open(&v));
 	ASSERT_EQ(0, vmo_util_pattern_map(v, 8, PROT_READ, &m));
 	EXPECT_TRUE(vmo_util_page_is_pattern(m.p, 0));
+	sync_obj = vmo_create_file(v, m.ffd, 0, 8 * PAGE, VMO_CREATE_SHARED,
+				   NULL);
+	ASSERT_LE(0, sync_obj);
 
 	for (i = 0; i < N; i++, made++)
 		if (attach_client(&sfd[i], &ufd[i]))
 			break;
 	vmo_util_sleep_ms(300);		/* the pager meets EMFILE */
 	EXPECT_EQ(pid, vmo_util_stat("pager_pid"));
-	/* Still serving the client it has. */
+	/* Still serving the client it has ... */
 	EXPECT_TRUE(vmo_util_page_is_pattern(m.p, 5));
+	/* ... and answering the module while new clients wait. */
+	EXPECT_EQ(0, run_child(sync_fn, 0)) TH_LOG("sync: -1 means it hung");
+	close(sync_obj);
 	for (i = 0; i < made; i++) {
 		close(sfd[i]);
 		close(ufd[i]);

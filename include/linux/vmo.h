@@ -360,7 +360,10 @@ struct vmo_pager_attach {
  * queued at a time.
  *
  * The ioctl fails with EAGAIN when no event is queued; poll() on the
- * pager session reports POLLIN when one is.
+ * pager session reports POLLIN when one is.  A CLIENT_NEW for which
+ * the pager has no free fd stays queued without holding up the events
+ * behind it; the ioctl fails with EMFILE (or ENFILE) only when nothing
+ * else is left.
  */
 struct vmo_event {
 	__u32 type;
