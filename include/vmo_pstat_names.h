@@ -50,6 +50,7 @@ static const char * const vmo_pstat_names[VMO_PSTAT_NR] = {
 	[VMO_PSTAT_FAULTS_WP]		= "faults_wp",
 	[VMO_PSTAT_FAULTS_SIGBUS]	= "faults_sigbus",
 	[VMO_PSTAT_FAULTS_DEFERRED]	= "faults_deferred",
+	[VMO_PSTAT_FILE_TIMEOUTS]	= "file_timeouts",
 };
 
 #endif /* VMO_PSTAT_NAMES_H */

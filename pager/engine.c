@@ -273,8 +273,11 @@ int engine_deferred_timeout(const struct engine_ctx *ctx)
 
 void engine_wake_deferred(struct engine_ctx *ctx)
 {
-	unsigned int i, n = ctx->ndeferred;
+	unsigned int i, n;
 
+	/* Faults waiting for a slow file's read: has it ended? */
+	objcache_reap(&ctx->objs);
+	n = ctx->ndeferred;
 	if (!n || now_ns() < ctx->deferred_due)
 		return;
 	ctx->ndeferred = 0;

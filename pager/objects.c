@@ -127,10 +127,26 @@ int objcache_init(struct objcache *oc, uint64_t page_size,
 		return ret;
 	}
 	ret = uring_init(&oc->io, URING_ENTRIES);
+	if (!ret)
+		ret = uring_init(&oc->fio, URING_ENTRIES);
 	if (ret)
-		log_warn("io_uring_queue_init(%u): %s; file I/O falls back to pread/pwrite",
+		log_warn("io_uring_queue_init(%u): %s; file I/O falls back to pread/pwrite, and a file that does not answer stalls the pager",
 			 URING_ENTRIES, strerror(-ret));
 	return 0;
+}
+
+/* A read of object @tag's file that ran past its deadline has ended. */
+static void file_read_ended(void *arg, uint64_t tag)
+{
+	struct pobj *o = objcache_find(arg, tag);
+
+	if (o)
+		o->io_stalled = false;
+}
+
+void objcache_reap(struct objcache *oc)
+{
+	uring_reap_orphans(&oc->fio, file_read_ended, oc);
 }
 
 void objcache_set_ops(struct objcache *oc, objcache_open_fn open,
@@ -205,6 +221,7 @@ void objcache_destroy(struct objcache *oc)
 		close(oc->fill_uffd);
 	oc->fill_uffd = -1;
 	uring_exit(&oc->io);
+	uring_exit(&oc->fio);
 }
 
 /* Ids are handed out in sequence: their low bits spread well. */
@@ -288,6 +305,27 @@ static bool fs_in_memory(uint64_t magic)
 	return magic == TMPFS_MAGIC || magic == RAMFS_MAGIC;
 }
 
+/*
+ * Is file system @magic one whose reads the kernel itself completes (a
+ * local disk or memory), rather than something a user may run or a
+ * remote server (FUSE, NFS, ...)?  Reads of the others never start in
+ * the pager's thread (uring_read_bounded()'s @async).
+ */
+static bool fs_trusted(uint64_t magic)
+{
+	switch (magic) {
+	case TMPFS_MAGIC:
+	case RAMFS_MAGIC:
+	case EXT4_SUPER_MAGIC:
+	case XFS_SUPER_MAGIC:
+	case BTRFS_SUPER_MAGIC:
+	case F2FS_SUPER_MAGIC:
+	case SQUASHFS_MAGIC:
+		return true;
+	}
+	return false;
+}
+
 static int objcache_add(struct objcache *oc, uint64_t id,
 			const struct vmo_pager_object *info, struct pobj **out)
 {
@@ -313,6 +351,7 @@ static int objcache_add(struct objcache *oc, uint64_t id,
 		if (o->kind == VMO_KIND_FILE) {
 			o->src_fd = (int)info->src_fd;
 			o->file_in_memory = fs_in_memory(info->file_magic);
+			o->file_trusted = fs_trusted(info->file_magic);
 		} else
 			close_fd(id, (int)info->src_fd, "unused source");
 	}
@@ -434,7 +473,7 @@ uint64_t objcache_file_pages(const struct objcache *oc, const struct pobj *o,
  * before the file's end at creation (the object does not follow later
  * changes of the size), zeroes after it, as mmap shows a file's tail.
  */
-static int read_file_pages(struct objcache *oc, const struct pobj *o,
+static int read_file_pages(struct objcache *oc, struct pobj *o,
 			   uint64_t idx, uint64_t pages, char *buf)
 {
 	uint64_t len = pages << oc->page_shift, done = 0, want;
@@ -442,9 +481,23 @@ static int read_file_pages(struct objcache *oc, const struct pobj *o,
 	int ret;
 
 	if (off < o->file_size) {
+		/* A read of it is still out: wait for that one first. */
+		if (o->io_stalled)
+			return -EAGAIN;
 		want = o->file_size - off < len ? o->file_size - off : len;
-		ret = uring_one(&oc->io, URING_READ, o->src_fd, buf, want, off,
-				&done);
+		ret = uring_read_bounded(&oc->fio, o->src_fd, buf, want, off,
+					 &done, OBJCACHE_FILE_TIMEOUT_MS,
+					 o->id, !o->file_trusted);
+		if (ret == -ETIMEDOUT) {
+			o->io_stalled = true;
+			count(oc, VMO_PSTAT_FILE_TIMEOUTS, 1);
+			log_warn("object %llu: its file has not answered a read (offset %#llx, %llu bytes) in %u ms: its faults wait for it, the others are served",
+				 (ull)o->id, (ull)off, (ull)want,
+				 OBJCACHE_FILE_TIMEOUT_MS);
+			return -EAGAIN;
+		}
+		if (ret == -EAGAIN)
+			return ret;	/* too many reads out: later */
 		if (ret) {
 			log_err("object %llu: read(file, offset %#llx, %llu bytes): %s",
 				(ull)o->id, (ull)off, (ull)want,
@@ -458,7 +511,7 @@ static int read_file_pages(struct objcache *oc, const struct pobj *o,
 	return 0;
 }
 
-int objcache_read_file(struct objcache *oc, const struct pobj *o,
+int objcache_read_file(struct objcache *oc, struct pobj *o,
 		       uint64_t idx, uint64_t pages)
 {
 	if (pages > oc->buf_pages)

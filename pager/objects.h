@@ -41,6 +41,8 @@ struct pobj {
 	uint32_t flags;		/* VMO_CREATE_* */
 	uint32_t depth;
 	bool file_in_memory;	/* FILE: on tmpfs/ramfs (objcache_add()) */
+	bool io_stalled;	/* FILE: a read of it is past its deadline */
+	bool file_trusted;	/* FILE: on a local file system (not FUSE) */
 	struct slotmap map;	/* per page: resident, paged out */
 	struct pobj *lru_prev;	/* the victim clock's ring of objects */
 	struct pobj *lru_next;
@@ -90,6 +92,9 @@ typedef int (*objcache_record_fn)(void *arg, struct vmo_pager_record *req);
 /* Entries of oc->freed: records taken per VMO_RECORD_FREED or LIST. */
 #define OBJCACHE_FREED_BATCH	256
 
+/* How long a read of a client's file may take before the pager moves on. */
+#define OBJCACHE_FILE_TIMEOUT_MS	500
+
 struct objcache {
 	struct pobj **hash;	/* nbuckets chains, by id */
 	size_t nbuckets;	/* a power of two */
@@ -103,7 +108,8 @@ struct objcache {
 	uint64_t *ctr;		/* counters, indexed by enum vmo_pstat */
 	uint64_t page_size;
 	unsigned int page_shift;
-	struct uring io;
+	struct uring io;	/* stores, the backing store, write-back */
+	struct uring fio;	/* reads of clients' files: bounded */
 	int fill_uffd;		/* the pager's own uffd, for fills (-1: none) */
 	char *buf;		/* bounce buffer of buf_pages pages */
 	unsigned int buf_pages;
@@ -183,10 +189,16 @@ uint64_t objcache_file_pages(const struct objcache *oc, const struct pobj *o,
 /*
  * Read pages [idx, idx + pages) of FILE object @o from its file into
  * the bounce buffer, zeroes past the end of the file.  Returns 0 or
- * -errno (logged).
+ * -errno (logged).  A file is the client's: one that does not answer
+ * within OBJCACHE_FILE_TIMEOUT_MS (a FUSE file system that holds the
+ * read) gives -EAGAIN, and so does every read of it until that one has
+ * ended (objcache_reap()): the fault waits, the pager serves others.
  */
-int objcache_read_file(struct objcache *oc, const struct pobj *o,
+int objcache_read_file(struct objcache *oc, struct pobj *o,
 		       uint64_t idx, uint64_t pages);
+
+/* Let go of the reads past their deadline that have ended since. */
+void objcache_reap(struct objcache *oc);
 
 /*
  * Read page @idx of SHADOW object @o, which its own store lacks, into

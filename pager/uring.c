@@ -9,7 +9,9 @@
  * free and the completion queue (twice as deep) never overflows.
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -36,9 +38,16 @@ int uring_init(struct uring *u, unsigned int entries)
 
 void uring_exit(struct uring *u)
 {
+	/*
+	 * Orphans still in flight are left allocated: closing the ring
+	 * cancels their reads in the background, which may still write
+	 * into their buffers.
+	 */
 	if (u->ready)
 		io_uring_queue_exit(&u->ring);
 	u->ready = false;
+	u->orphans = NULL;
+	u->norphans = 0;
 }
 
 const char *uring_op_name(enum uring_opcode opcode)
@@ -240,4 +249,153 @@ int uring_one(struct uring *u, enum uring_opcode opcode, int fd, void *buf,
 	if (done)
 		*done = op.done;
 	return ret;
+}
+
+struct uring_orphan {
+	struct uring_orphan *next;	/* in u->orphans once orphaned */
+	uint64_t tag;
+	bool orphaned;
+	bool completed;
+	char buf[];
+};
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+/* Ns left until @deadline (CLOCK_MONOTONIC ns), 0 if passed. */
+static uint64_t ns_left(uint64_t deadline)
+{
+	uint64_t now = now_ns();
+
+	return now < deadline ? deadline - now : 0;
+}
+
+/* A completion for an orphan: it may go at the next reap. */
+static void orphan_completed(struct uring_orphan *o)
+{
+	o->completed = true;
+}
+
+/*
+ * Waits for @f's one read in flight until @deadline.  Returns its
+ * result, or -ETIME.  Completions of orphans seen meanwhile are noted.
+ */
+static int64_t bounded_wait(struct uring *u, struct uring_orphan *f,
+			    uint64_t deadline)
+{
+	struct __kernel_timespec ts;
+	struct io_uring_cqe *cqe;
+	struct uring_orphan *o;
+	uint64_t left;
+	int64_t res;
+	int ret;
+
+	for (;;) {
+		left = ns_left(deadline);
+		if (!left)
+			return -ETIME;
+		ts.tv_sec = (long long)(left / 1000000000ULL);
+		ts.tv_nsec = (long long)(left % 1000000000ULL);
+		ret = io_uring_wait_cqe_timeout(&u->ring, &cqe, &ts);
+		if (ret == -EINTR)
+			continue;
+		if (ret < 0)
+			return ret;
+		o = io_uring_cqe_get_data(cqe);
+		res = cqe->res;
+		io_uring_cqe_seen(&u->ring, cqe);
+		if (o == f)
+			return res;
+		if (o)
+			orphan_completed(o);
+	}
+}
+
+int uring_read_bounded(struct uring *u, int fd, void *buf, uint64_t len,
+		       uint64_t off, uint64_t *done, unsigned int timeout_ms,
+		       uint64_t tag, bool async)
+{
+	uint64_t deadline = now_ns() + (uint64_t)timeout_ms * 1000000ULL;
+	struct io_uring_sqe *sqe;
+	struct uring_orphan *f;
+	unsigned int retries = 0;
+	uint64_t got = 0;
+	int64_t res = 0;
+
+	*done = 0;
+	if (!u->ready)
+		return uring_one(u, URING_READ, fd, buf, len, off, done);
+	if (u->norphans >= URING_ORPHANS_MAX)
+		return -EAGAIN;
+	if (len > URING_XFER_MAX)
+		return -EINVAL;
+	f = calloc(1, sizeof(*f) + len);
+	if (!f)
+		return -ENOMEM;
+	f->tag = tag;
+	while (got < len) {
+		sqe = io_uring_get_sqe(&u->ring);
+		if (!sqe) {
+			free(f);
+			return -EBUSY;
+		}
+		io_uring_prep_read(sqe, fd, f->buf + got, (unsigned int)(len - got),
+				   off + got);
+		if (async)
+			io_uring_sqe_set_flags(sqe, IOSQE_ASYNC);
+		io_uring_sqe_set_data(sqe, f);
+		res = io_uring_submit(&u->ring);
+		if (res >= 0)
+			res = bounded_wait(u, f, deadline);
+		if (res == -ETIME) {
+			/* In flight on f->buf: f is the kernel's until it ends. */
+			f->orphaned = true;
+			f->next = u->orphans;
+			u->orphans = f;
+			u->norphans++;
+			return -ETIMEDOUT;
+		}
+		if ((res == -EINTR || res == -EAGAIN) &&
+		    ++retries < URING_RETRIES)
+			continue;
+		if (res <= 0)
+			break;
+		got += (uint64_t)res;
+	}
+	memcpy(buf, f->buf, got);
+	free(f);
+	*done = got;
+	return res < 0 ? (int)res : 0;
+}
+
+void uring_reap_orphans(struct uring *u, void (*fn)(void *arg, uint64_t tag),
+			void *arg)
+{
+	struct uring_orphan **pp, *o;
+	struct io_uring_cqe *cqe;
+
+	if (!u->ready || !u->norphans)
+		return;
+	while (!io_uring_peek_cqe(&u->ring, &cqe)) {
+		o = io_uring_cqe_get_data(cqe);
+		io_uring_cqe_seen(&u->ring, cqe);
+		if (o)
+			orphan_completed(o);
+	}
+	for (pp = &u->orphans; (o = *pp);) {
+		if (!o->completed) {
+			pp = &o->next;
+			continue;
+		}
+		*pp = o->next;
+		u->norphans--;
+		if (fn)
+			fn(arg, o->tag);
+		free(o);
+	}
 }

@@ -40,11 +40,22 @@ struct uring_op {
 	bool finished;
 };
 
+/*
+ * A read past its deadline (uring_read_bounded()): it owns its buffer,
+ * which the kernel may still write into, until its completion comes.
+ */
+struct uring_orphan;
+
 struct uring {
 	struct io_uring ring;
 	unsigned int entries;
 	bool ready;		/* false: synchronous system calls */
+	struct uring_orphan *orphans;	/* reads past their deadline */
+	unsigned int norphans;
 };
+
+/* Most reads past their deadline a ring keeps before refusing more. */
+#define URING_ORPHANS_MAX	16
 
 /*
  * Set up a ring of @entries.  Returns 0, or -errno after which @u still
@@ -64,6 +75,29 @@ int uring_run(struct uring *u, struct uring_op *ops, unsigned int n);
 /* One request built from the arguments, run alone.  Returns its error. */
 int uring_one(struct uring *u, enum uring_opcode opcode, int fd, void *buf,
 	      uint64_t len, uint64_t off, uint64_t *done);
+
+/*
+ * Read from a file that may never answer (a client's: FUSE) on a ring
+ * used for nothing else: like uring_one(URING_READ), but gives up after
+ * @timeout_ms with -ETIMEDOUT.  The read then stays in flight on a
+ * buffer of its own (an orphan, tagged @tag), never on @buf.  -EAGAIN
+ * without reading while URING_ORPHANS_MAX orphans are still in flight.
+ * @async: never try the read in the submitting thread (IOSQE_ASYNC):
+ * io_uring tries it inline first, and a FUSE read blocks there (seen on
+ * 6.18), so the deadline would never come; it costs a hand-over to an
+ * io_uring worker, so trusted local file systems go without.  Without
+ * io_uring: a plain pread(2), not bounded.
+ */
+int uring_read_bounded(struct uring *u, int fd, void *buf, uint64_t len,
+		       uint64_t off, uint64_t *done, unsigned int timeout_ms,
+		       uint64_t tag, bool async);
+
+/*
+ * Free the orphans whose reads have completed, calling @fn with each
+ * one's tag.  Never waits.
+ */
+void uring_reap_orphans(struct uring *u, void (*fn)(void *arg, uint64_t tag),
+			void *arg);
 
 /* "read", "write", "fdatasync": for messages. */
 const char *uring_op_name(enum uring_opcode opcode);

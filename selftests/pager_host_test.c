@@ -46,6 +46,7 @@
 
 #include <linux/userfaultfd.h>
 
+#include "slow_fuse.h"
 #include "kselftest_harness.h"
 
 #include "backing.h"
@@ -2276,6 +2277,70 @@ TEST_F(engine, object_unavailable_deferred)
 	handle(self, &msg);
 	EXPECT_TRUE(self->client.warned_kind);
 	EXPECT_EQ(2, CTR(snap(self), ERRORS));
+}
+
+struct slow_reader {
+	const char *p;
+	unsigned char got;
+};
+
+static void *slow_reader_main(void *arg)
+{
+	struct slow_reader *r = arg;
+
+	r->got = *(volatile const unsigned char *)r->p;
+	return NULL;
+}
+
+/*
+ * A file object over a file that does not answer (a FUSE file system
+ * any user may mount holds the read): its fault waits, but the pager
+ * goes on serving every other fault, and once the file answers the
+ * waiting fault is served too.  Before, the pager's one thread sat in
+ * the read and no fault of anyone was served.
+ */
+TEST_F_TIMEOUT(engine, slow_file_does_not_stall_other_faults, 60)
+{
+	size_t ps = self->ps;
+	struct slow_reader r;
+	struct slow_fuse fs;
+	struct vmo_counters s;
+	pthread_t th;
+	char *m;
+	int fd, ret, i;
+
+	SKIP_IF_NO_UFFD();
+	vlog_level = VLOG_SILENT;
+	ret = slow_fuse_start(&fs, 8 * ps);
+	if (ret)
+		SKIP(return, "cannot mount a FUSE file system here: %s",
+		     strerror(-ret));
+	fd = open(fs.path, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, fd) TH_LOG("open %s: %s", fs.path, strerror(errno));
+	ASSERT_LE(0, add_object(self, 2, VMO_KIND_FILE, 0, 8 * ps, 0, 0, fd,
+				8 * ps));
+	m = map_object(self, 2, true);
+	ASSERT_NE(NULL, m);
+
+	r.p = m + 2 * ps + 5;
+	ASSERT_EQ(0, pthread_create(&th, NULL, slow_reader_main, &r));
+	for (i = 0; i < 1000 && !CTR(snap(self), FILE_TIMEOUTS); i++)
+		usleep(10000);
+	s = snap(self);
+	ASSERT_EQ(1, CTR(s, FILE_TIMEOUTS));
+	/* Held: the pager serves another object meanwhile. */
+	EXPECT_EQ(0, peek(self->a + 9 * ps));
+	EXPECT_EQ(0, peek(self->b + 11 * ps));
+	s = snap(self);
+	EXPECT_LE(2, CTR(s, PAGES_ZEROED) + CTR(s, PAGES_CONTINUED));
+	EXPECT_LE(1, CTR(s, FAULTS_DEFERRED));
+
+	slow_fuse_release(&fs);
+	ASSERT_EQ(0, pthread_join(th, NULL));
+	EXPECT_EQ(slow_fuse_byte(2 * ps + 5), r.got);
+	EXPECT_EQ(1, CTR(snap(self), FILE_TIMEOUTS));
+	EXPECT_LE(1, slow_fuse_reads(&fs));
+	slow_fuse_stop(&fs);	/* the teardown closes fd */
 }
 
 /*

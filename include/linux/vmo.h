@@ -460,6 +460,7 @@ enum vmo_pstat {
 	VMO_PSTAT_FAULTS_WP,		/* write-protect faults lifted */
 	VMO_PSTAT_FAULTS_SIGBUS,	/* faults ended with SIGBUS */
 	VMO_PSTAT_FAULTS_DEFERRED,	/* woken after a pause: fill may pass */
+	VMO_PSTAT_FILE_TIMEOUTS,	/* reads of a client's file too slow */
 	VMO_PSTAT_NR,
 };
 
