@@ -433,6 +433,7 @@ TEST_F_TIMEOUT(limits, pager_out_of_fds_keeps_serving, 120)
 	enum { N = 48 };
 	int sfd[N], ufd[N], i, made = 0;
 	struct vmo_util_pmap m;
+	unsigned char *w;
 	struct vmo_lib *v;
 	long long pid;
 
@@ -446,6 +447,10 @@ TEST_F_TIMEOUT(limits, pager_out_of_fds_keeps_serving, 120)
 	sync_obj = vmo_create_file(v, m.ffd, 0, 8 * PAGE, VMO_CREATE_SHARED,
 				   NULL);
 	ASSERT_LE(0, sync_obj);
+	/* Written, so the pager has it open (it will have no fd to spare). */
+	ASSERT_EQ(0, vmo_map(v, sync_obj, 0, 8 * PAGE, PROT_READ | PROT_WRITE,
+			     MAP_SHARED, (void **)&w));
+	w[0] ^= 1;
 
 	for (i = 0; i < N; i++, made++)
 		if (attach_client(&sfd[i], &ufd[i]))
@@ -456,6 +461,7 @@ TEST_F_TIMEOUT(limits, pager_out_of_fds_keeps_serving, 120)
 	EXPECT_TRUE(vmo_util_page_is_pattern(m.p, 5));
 	/* ... and answering the module while new clients wait. */
 	EXPECT_EQ(0, run_child(sync_fn, 0)) TH_LOG("sync: -1 means it hung");
+	vmo_unmap(v, w, 8 * PAGE);
 	close(sync_obj);
 	for (i = 0; i < made; i++) {
 		close(sfd[i]);
