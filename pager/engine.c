@@ -37,10 +37,10 @@
  */
 #include <errno.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 #include <sys/ioctl.h>
 
+#include "clock.h"
 #include "engine.h"
 #include "log.h"
 #include "paging.h"
@@ -227,14 +227,6 @@ static void engine_wake_page(struct engine_ctx *ctx, struct engine_client *c,
 	engine_wake_range(ctx, c, addr, ctx->page_size);
 }
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
-
 /*
  * Wake the thread waiting on @addr ENGINE_RETRY_MS from now (see
  * struct engine_deferred), or at once if too many wait already.
@@ -252,7 +244,7 @@ static void engine_defer_wake(struct engine_ctx *ctx, struct engine_client *c,
 		return;
 	}
 	if (!ctx->ndeferred)
-		ctx->deferred_due = now_ns() + ENGINE_RETRY_MS * 1000000ULL;
+		ctx->deferred_due = clock_now_ns() + ENGINE_RETRY_MS * 1000000ULL;
 	ctx->deferred[ctx->ndeferred].c = c;
 	ctx->deferred[ctx->ndeferred].addr = addr;
 	ctx->ndeferred++;
@@ -261,14 +253,7 @@ static void engine_defer_wake(struct engine_ctx *ctx, struct engine_client *c,
 
 int engine_deferred_timeout(const struct engine_ctx *ctx)
 {
-	uint64_t now;
-
-	if (!ctx->ndeferred)
-		return -1;
-	now = now_ns();
-	if (now >= ctx->deferred_due)
-		return 0;
-	return (int)((ctx->deferred_due - now + 999999ULL) / 1000000ULL);
+	return ctx->ndeferred ? clock_ms_until(ctx->deferred_due) : -1;
 }
 
 void engine_wake_deferred(struct engine_ctx *ctx)
@@ -278,7 +263,7 @@ void engine_wake_deferred(struct engine_ctx *ctx)
 	/* Faults waiting for a slow file's read: has it ended? */
 	objcache_reap(&ctx->objs);
 	n = ctx->ndeferred;
-	if (!n || now_ns() < ctx->deferred_due)
+	if (!n || clock_ms_until(ctx->deferred_due))
 		return;
 	ctx->ndeferred = 0;
 	for (i = 0; i < n; i++)

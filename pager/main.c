@@ -38,6 +38,7 @@
 #include <linux/vmo.h>
 
 #include "backing.h"
+#include "clock.h"
 #include "engine.h"
 #include "headroom.h"
 #include "log.h"
@@ -512,14 +513,6 @@ static void report_stats(struct pager *p)
 	p->reported = p->eng.ctr;
 }
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
-
 /*
  * Publishes changed counters at most every STATS_INTERVAL_MS: an ioctl
  * per fault batch would cost as much as the batch itself.  Returns the
@@ -532,7 +525,7 @@ static int report_stats_if_changed(struct pager *p)
 
 	if (!memcmp(&p->reported, &p->eng.ctr, sizeof(p->reported)))
 		return -1;
-	now = now_ns();
+	now = clock_now_ns();
 	due = p->reported_ns + STATS_INTERVAL_MS * 1000000ULL;
 	if (now < due)
 		return (int)((due - now) / 1000000ULL) + 1;
@@ -808,20 +801,20 @@ static int mute_session(struct pager *p)
 	log_warn("VMO_IOC_PAGER_EVENT: %s: no fd for a new client's userfaultfd; module events wait %d ms (raise the pager's fd limit, or lower the module's max_clients)",
 		 strerror(errno), SESSION_MUTE_MS);
 	p->eng.ctr.c[VMO_PSTAT_ERRORS]++;
-	p->session_muted_until = now_ns() + SESSION_MUTE_MS * 1000000ULL;
+	p->session_muted_until = clock_now_ns() + SESSION_MUTE_MS * 1000000ULL;
 	return session_listen(p, false);
 }
 
 /* Ms until a muted session is heard again (0: now), -1 if not muted. */
 static int session_mute_timeout(struct pager *p)
 {
-	uint64_t now;
+	int ms;
 
 	if (!p->session_muted_until)
 		return -1;
-	now = now_ns();
-	if (now < p->session_muted_until)
-		return (int)((p->session_muted_until - now) / 1000000ULL) + 1;
+	ms = clock_ms_until(p->session_muted_until);
+	if (ms)
+		return ms;
 	p->session_muted_until = 0;
 	return session_listen(p, true) < 0 ? -2 : 0;
 }

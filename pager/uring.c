@@ -11,9 +11,9 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "log.h"
 #include "uring.h"
 
@@ -259,18 +259,10 @@ struct uring_orphan {
 	char buf[];
 };
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
-
 /* Ns left until @deadline (CLOCK_MONOTONIC ns), 0 if passed. */
 static uint64_t ns_left(uint64_t deadline)
 {
-	uint64_t now = now_ns();
+	uint64_t now = clock_now_ns();
 
 	return now < deadline ? deadline - now : 0;
 }
@@ -320,7 +312,7 @@ int uring_read_bounded(struct uring *u, int fd, void *buf, uint64_t len,
 		       uint64_t off, uint64_t *done, unsigned int timeout_ms,
 		       uint64_t tag, bool async)
 {
-	uint64_t deadline = now_ns() + (uint64_t)timeout_ms * 1000000ULL;
+	uint64_t deadline = clock_now_ns() + (uint64_t)timeout_ms * 1000000ULL;
 	struct io_uring_sqe *sqe;
 	struct uring_orphan *f;
 	unsigned int retries = 0;
